@@ -1,0 +1,90 @@
+/**
+ * The D1 schema, in one place. drizzle-kit generates `migrations/` from this file and wrangler
+ * applies them (`wrangler d1 migrations apply`). Times are Unix milliseconds.
+ */
+
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    role: text("role", { enum: ["admin", "user", "bot"] }).notNull(),
+    /** Hex SHA-256 of the plaintext key; the plaintext is never stored. */
+    keyHash: text("key_hash").notNull(),
+    /** First characters of the key, to tell keys apart in listings. */
+    keyPrefix: text("key_prefix").notNull(),
+    /** Per-key limit overrides as JSON (see workers/limits), null for the configured defaults. */
+    limits: text("limits"),
+    createdAt: integer("created_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_key_hash").on(t.keyHash)],
+);
+
+export const conversations = sqliteTable(
+  "conversations",
+  {
+    id: text("id").primaryKey(),
+    keyId: text("key_id").notNull(),
+    /** End user within the key ('' when the key acts for itself). */
+    endUser: text("end_user").notNull().default(""),
+    externalId: text("external_id"),
+    model: text("model").notNull(),
+    systemPrompt: text("system_prompt"),
+    metadata: text("metadata").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    /** Turn lock: the request id holding the conversation, and when that hold lapses by itself. */
+    busyToken: text("busy_token"),
+    busyUntil: integer("busy_until"),
+  },
+  (t) => [
+    uniqueIndex("conversations_external").on(t.keyId, t.endUser, t.externalId),
+    index("conversations_owner").on(t.keyId, t.endUser, t.id),
+  ],
+);
+
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: text("id").primaryKey(),
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    /** Position in the conversation; unique, so a turn can never be stored twice. */
+    seq: integer("seq").notNull(),
+    role: text("role", { enum: ["user", "assistant"] }).notNull(),
+    content: text("content").notNull(),
+    status: text("status", { enum: ["complete", "length", "cancelled", "failed"] }),
+    /** End user who sent the turn (Discord threads are shared by many users). */
+    endUser: text("end_user").notNull().default(""),
+    promptTokens: integer("prompt_tokens"),
+    completionTokens: integer("completion_tokens"),
+    /** Worker that generated it (assistant messages). */
+    workerId: text("worker_id"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("messages_conversation_seq").on(t.conversationId, t.seq)],
+);
+
+/** Usage ledger per key, end user, model and UTC day. */
+export const usageDaily = sqliteTable(
+  "usage_daily",
+  {
+    keyId: text("key_id").notNull(),
+    endUser: text("end_user").notNull().default(""),
+    model: text("model").notNull(),
+    day: text("day").notNull(),
+    requests: integer("requests").notNull().default(0),
+    promptTokens: integer("prompt_tokens").notNull().default(0),
+    completionTokens: integer("completion_tokens").notNull().default(0),
+    failures: integer("failures").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.endUser, t.model, t.day] })],
+);
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type ConversationRow = typeof conversations.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;
