@@ -1,0 +1,79 @@
+/**
+ * Starts the bot in-process: a discord.js client logged in with the configured token (through
+ * the configured REST base, if any), slash commands registered, handlers attached.
+ */
+import { Client, Events, GatewayIntentBits, Partials } from "discord.js";
+import { buildCommands } from "./commands.js";
+import type { BotConfig } from "./config.js";
+import type { BotContext } from "./context.js";
+import { GatewayClient } from "./gateway-client.js";
+import { handleInteraction } from "./handlers/interaction.js";
+import { handleMessage } from "./handlers/message.js";
+import { consoleLogger, type Logger } from "./logger.js";
+import { TurnRunner } from "./turn-runner.js";
+
+/** A running bot. */
+export interface RunningBot {
+  client: Client<true>;
+  /** Times from first generated text to the first Discord message showing it, per reply (ms). */
+  firstVisibleSamplesMs(): readonly number[];
+  /** Stops taking new work, lets in-flight replies finish (or marks them), then logs out. */
+  stop(): Promise<void>;
+}
+
+export interface StartBotOptions {
+  logger?: Logger;
+}
+
+/** Logs in, registers commands and starts answering; resolves once the client is ready. */
+export async function startBot(config: BotConfig, options: StartBotOptions = {}): Promise<RunningBot> {
+  const logger = options.logger ?? consoleLogger;
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent, GatewayIntentBits.DirectMessages],
+    // DM channels are not cached up front; without this partial, DMs would never arrive.
+    partials: [Partials.Channel],
+    ...(config.discordRestApi ? { rest: { api: config.discordRestApi } } : {}),
+  });
+  const gateway = new GatewayClient({ baseUrl: config.gatewayUrl, apiKey: config.gatewayApiKey });
+  const runner = new TurnRunner({ gateway, config, logger });
+  let shuttingDown = false;
+
+  const ready = new Promise<Client<true>>((resolve) => client.once(Events.ClientReady, resolve));
+  await client.login(config.discordToken);
+  const readyClient = await ready;
+
+  const ctx: BotContext = { client: readyClient, config, gateway, runner, logger, isShuttingDown: () => shuttingDown };
+  client.on(Events.MessageCreate, (m) => void handleMessage(ctx, m));
+  client.on(Events.InteractionCreate, (i) => void handleInteraction(ctx, i));
+  client.on(Events.Error, (e) => logger.error("discord client error", e));
+
+  await registerCommands(ctx);
+  logger.info("bot ready", { user: readyClient.user.tag });
+
+  return {
+    client: readyClient,
+    firstVisibleSamplesMs: () => runner.firstVisibleSamplesMs,
+    async stop() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      await runner.drain(config.shutdownGraceMs);
+      await client.destroy();
+      logger.info("bot stopped");
+    },
+  };
+}
+
+async function registerCommands(ctx: BotContext): Promise<void> {
+  let models: string[] = [];
+  try {
+    models = await ctx.gateway.listModels();
+  } catch (error) {
+    // Commands still work without fixed choices; /model validates against the live list.
+    ctx.logger.warn("could not list models for command choices", error);
+  }
+  const commands = buildCommands(models);
+  const guildId = ctx.config.devGuildId;
+  if (guildId) await ctx.client.application.commands.set(commands, guildId);
+  else await ctx.client.application.commands.set(commands);
+  ctx.logger.info("slash commands registered", { scope: guildId ? `guild ${guildId}` : "global", count: commands.length });
+}

@@ -1,0 +1,208 @@
+/**
+ * HTTP client of the Altiplano gateway: the only way the bot touches conversations. Calls that are
+ * safe to repeat are retried with backoff when the gateway cannot be reached; a turn is retried
+ * only if the connection was refused (the request never left).
+ */
+import { z } from "zod";
+import type { Conversation, ConversationList, CreateConversationBody, RegenerateBody, TurnBody } from "../wire/conversations.js";
+import { TURN_HEADERS } from "../wire/conversations.js";
+import { ErrorBodySchema } from "../wire/openai.js";
+import { backoffDelayMs } from "./backoff.js";
+import { GatewayCallError } from "./gateway-error.js";
+import { readTurnStream, type TurnEvent } from "./sse-turn.js";
+
+const RETRY_ATTEMPTS = 3;
+const RETRY_BASE_MS = 250;
+const RETRY_MAX_MS = 4000;
+
+const ConversationSchema = z.looseObject({
+  id: z.string(),
+  object: z.literal("conversation"),
+  model: z.string(),
+  system_prompt: z.string().nullable(),
+  metadata: z.record(z.string(), z.string()),
+  external_id: z.string().nullable(),
+  user: z.string().nullable(),
+  created_at: z.number(),
+  updated_at: z.number(),
+});
+const ConversationListSchema = z.looseObject({
+  object: z.literal("list"),
+  data: z.array(ConversationSchema),
+  has_more: z.boolean(),
+  last_id: z.string().nullable(),
+});
+const MessageSchema = z.looseObject({
+  id: z.string(),
+  role: z.enum(["user", "assistant"]),
+  content: z.string(),
+  status: z.string().nullable(),
+});
+const ConversationWithMessagesSchema = ConversationSchema.extend({ messages: z.array(MessageSchema) });
+const ModelListSchema = z.looseObject({ data: z.array(z.looseObject({ id: z.string() })) });
+const DeletedSchema = z.looseObject({ id: z.string(), deleted: z.boolean() });
+/** Usage's shape is the gateway's to choose; the bot shows whatever it says. */
+const UsageSchema = z.record(z.string(), z.unknown());
+
+export type ConversationWithMessages = z.infer<typeof ConversationWithMessagesSchema>;
+
+/** A started turn: ids from the response headers and the stream of text. */
+export interface TurnStream {
+  conversationId: string | null;
+  assistantMessageId: string | null;
+  events: AsyncGenerator<TurnEvent>;
+}
+
+export interface GatewayClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** Injected for tests; defaults to global fetch. */
+  fetch?: typeof fetch;
+  /** Injected for tests; defaults to setTimeout-based sleep. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+type Safety = "safe" | "unsafe";
+
+/** The gateway's REST API as the bot uses it. */
+export class GatewayClient {
+  readonly #baseUrl: string;
+  readonly #apiKey: string;
+  readonly #fetch: typeof fetch;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: GatewayClientOptions) {
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.#apiKey = options.apiKey;
+    this.#fetch = options.fetch ?? fetch;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** Model ids the gateway serves. */
+  async listModels(): Promise<string[]> {
+    const res = await this.#call({ method: "GET", path: "/v1/models", safety: "safe" });
+    return ModelListSchema.parse(await res.json()).data.map((m) => m.id);
+  }
+
+  /** Creates the conversation for `external_id`, or returns the existing one (idempotent). */
+  async ensureConversation(body: CreateConversationBody): Promise<Conversation> {
+    const res = await this.#call({ method: "POST", path: "/v1/conversations", body, safety: body.external_id ? "safe" : "unsafe" });
+    return ConversationSchema.parse(await res.json());
+  }
+
+  /** The conversation mapped to `externalId` (for `user`, if given), or null. */
+  async findConversation(args: { externalId: string; user?: string }): Promise<Conversation | null> {
+    const q = new URLSearchParams({ external_id: args.externalId });
+    if (args.user) q.set("user", args.user);
+    const res = await this.#call({ method: "GET", path: `/v1/conversations?${q}`, safety: "safe" });
+    const list: ConversationList = ConversationListSchema.parse(await res.json());
+    return list.data.find((c) => c.external_id === args.externalId) ?? null;
+  }
+
+  /** A conversation with its messages (404 → GatewayCallError). */
+  async getConversation(id: string, user?: string): Promise<ConversationWithMessages> {
+    const q = user ? `?${new URLSearchParams({ user })}` : "";
+    const res = await this.#call({ method: "GET", path: `/v1/conversations/${encodeURIComponent(id)}${q}`, safety: "safe" });
+    return ConversationWithMessagesSchema.parse(await res.json());
+  }
+
+  /** Deletes a conversation; true if it existed. */
+  async deleteConversation(id: string, user?: string): Promise<boolean> {
+    const q = user ? `?${new URLSearchParams({ user })}` : "";
+    try {
+      const res = await this.#call({ method: "DELETE", path: `/v1/conversations/${encodeURIComponent(id)}${q}`, safety: "safe" });
+      return DeletedSchema.parse(await res.json()).deleted;
+    } catch (error) {
+      if (error instanceof GatewayCallError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
+  /** Sends a user message and streams the reply; abort `signal` to stop the generation. */
+  async sendTurn(args: { conversationId: string; body: TurnBody; signal?: AbortSignal }): Promise<TurnStream> {
+    return this.#stream(`/v1/conversations/${encodeURIComponent(args.conversationId)}/messages`, args.body, args.signal);
+  }
+
+  /** Replaces the last assistant reply, streaming the new one. */
+  async regenerate(args: { conversationId: string; body: RegenerateBody; signal?: AbortSignal }): Promise<TurnStream> {
+    return this.#stream(`/v1/conversations/${encodeURIComponent(args.conversationId)}/regenerate`, args.body, args.signal);
+  }
+
+  /** The end user's usage as the gateway reports it, or null if the gateway has no usage endpoint. */
+  async usage(user: string): Promise<Record<string, unknown> | null> {
+    try {
+      const res = await this.#call({ method: "GET", path: `/v1/usage?${new URLSearchParams({ user })}`, safety: "safe" });
+      return UsageSchema.parse(await res.json());
+    } catch (error) {
+      if (error instanceof GatewayCallError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  async #stream(path: string, body: TurnBody | RegenerateBody, signal?: AbortSignal): Promise<TurnStream> {
+    const res = await this.#call({ method: "POST", path, body: { ...body, stream: true }, safety: "unsafe", signal });
+    if (!res.body) throw new GatewayCallError({ message: "turn response has no body", status: 502 });
+    return {
+      conversationId: res.headers.get(TURN_HEADERS.conversationId),
+      assistantMessageId: res.headers.get(TURN_HEADERS.assistantMessageId),
+      events: readTurnStream(res.body),
+    };
+  }
+
+  async #call(args: { method: string; path: string; body?: unknown; safety: Safety; signal?: AbortSignal }): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await this.#fetch(`${this.#baseUrl}${args.path}`, {
+          method: args.method,
+          headers: {
+            authorization: `Bearer ${this.#apiKey}`,
+            ...(args.body === undefined ? {} : { "content-type": "application/json" }),
+          },
+          body: args.body === undefined ? undefined : JSON.stringify(args.body),
+          signal: args.signal,
+        });
+      } catch (cause) {
+        if (args.signal?.aborted) throw cause;
+        const retriable = args.safety === "safe" || isConnectionRefused(cause);
+        if (retriable && attempt < RETRY_ATTEMPTS) {
+          await this.#sleep(backoffDelayMs({ attempt, baseMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS, random: Math.random() }));
+          continue;
+        }
+        throw new GatewayCallError({ message: `gateway unreachable: ${describe(cause)}`, status: 0, cause });
+      }
+      if (res.ok) return res;
+      throw await errorFromResponse(res);
+    }
+  }
+}
+
+function isConnectionRefused(error: unknown): boolean {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return typeof cause === "object" && cause !== null && "code" in cause && cause.code === "ECONNREFUSED";
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function errorFromResponse(res: Response): Promise<GatewayCallError> {
+  const text = await res.text().catch(() => "");
+  let parsed: z.infer<typeof ErrorBodySchema> | null = null;
+  try {
+    const r = ErrorBodySchema.safeParse(JSON.parse(text));
+    parsed = r.success ? r.data : null;
+  } catch {
+    parsed = null;
+  }
+  const retryAfter = Number(res.headers.get("retry-after"));
+  const shouldRetry = res.headers.get("x-should-retry");
+  return new GatewayCallError({
+    message: parsed?.error.message ?? `gateway answered ${res.status}`,
+    status: res.status,
+    type: parsed?.error.type ?? null,
+    code: parsed?.error.code ?? null,
+    retryAfterSeconds: Number.isFinite(retryAfter) && res.headers.has("retry-after") ? retryAfter : null,
+    shouldRetry: shouldRetry === null ? null : shouldRetry !== "false",
+  });
+}
