@@ -1,0 +1,119 @@
+/**
+ * Gateway-side admission: asks the end user's limiter (when the request names a `user` with any
+ * limit) and then the key's limiter. Critical path: one Durable Object RPC before the GPU, two
+ * when an end user is present. The end user goes first so that a request refused by its user's
+ * limit never holds (even briefly) a slot of the shared key, where it could crowd out other users.
+ * If the key then refuses, the end user's reservation is released, so nothing leaks.
+ */
+import type { Env } from "../env.js";
+import type { GatewayError } from "../errors.js";
+import { getLimitsConfig } from "./config.js";
+import { rateLimitHeaders } from "./headers.js";
+import { limiterUnavailableError, rejectionError, type Scope } from "./rejection.js";
+import type { AdmitResult, KeyLimits, Limits, UsageSnapshot } from "./types.js";
+import { combineSnapshots } from "./window-math.js";
+
+/** The outcome of admission: headers for the response and a settle hook, or the error to send. */
+export type Admission =
+  | { ok: true; headers: Record<string, string>; settle(actualTokens: number): Promise<void> }
+  | { ok: false; error: GatewayError };
+
+export interface AdmitRequestInput {
+  keyId: string;
+  /** The request's `user` (end user of a bot key); null/undefined for none. */
+  endUser?: string | null;
+  limits: KeyLimits;
+  /** Prompt tokens + max_tokens. */
+  estimatedTokens: number;
+  requestId: string;
+  /** Injectable clock for tests; production omits it (each limiter uses its own clock). */
+  now?: number;
+  /** Overrides LIMIT_LEASE_TTL_SECONDS (tests). */
+  leaseTtlMs?: number;
+}
+
+/** Durable Object name of a key's limiter, or of one end user's limiter under that key. */
+export function limiterName(keyId: string, endUser?: string | null): string {
+  return endUser ? `key:${keyId}:user:${endUser}` : `key:${keyId}`;
+}
+
+function isUnlimited(l: Limits): boolean {
+  return l.requestsPerMinute === null && l.tokensPerMinute === null && l.maxConcurrent === null && l.tokensPerDay === null;
+}
+
+interface Held {
+  stub: DurableObjectStub<import("./rate-limiter-do.js").RateLimiter>;
+  leaseId: string;
+  usage: UsageSnapshot;
+}
+
+type Step = { ok: true; held: Held | null } | { ok: false; error: GatewayError };
+
+async function admitScope(env: Env, input: AdmitRequestInput, scope: Scope, limits: Limits, leaseTtlMs: number): Promise<Step> {
+  // An all-unlimited scope has nothing to enforce: skip its round trip.
+  if (isUnlimited(limits)) return { ok: true, held: null };
+  let result: AdmitResult;
+  const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterName(input.keyId, scope === "end_user" ? input.endUser : null)));
+  try {
+    result = await stub.admit({
+      requestId: input.requestId,
+      estimatedTokens: Math.max(0, Math.ceil(input.estimatedTokens)),
+      limits,
+      leaseTtlMs,
+      ...(input.now === undefined ? {} : { now: input.now }),
+    });
+  } catch (err) {
+    // Fail closed: admitting without the limiter would silently bypass the quota.
+    console.error("rate limiter unreachable", { scope, error: String(err) });
+    return { ok: false, error: limiterUnavailableError() };
+  }
+  if (!result.ok) return { ok: false, error: rejectionError({ ...result, scope }) };
+  return { ok: true, held: { stub, leaseId: result.leaseId, usage: result.usage } };
+}
+
+async function releaseQuietly(held: Held | null): Promise<void> {
+  if (!held) return;
+  try {
+    await held.stub.release({ leaseId: held.leaseId });
+  } catch (err) {
+    // The lease still expires by itself; the estimate stays charged until then.
+    console.error("rate limiter release failed", { error: String(err) });
+  }
+}
+
+/** Admits a request against the end user's and the key's limits, or returns the 429/503 to send. */
+export async function admitRequest(env: Env, input: AdmitRequestInput): Promise<Admission> {
+  const leaseTtlMs = input.leaseTtlMs ?? getLimitsConfig(env).leaseTtlMs;
+  const user = input.endUser ? await admitScope(env, input, "end_user", input.limits.endUser, leaseTtlMs) : ({ ok: true, held: null } as const);
+  if (!user.ok) return user;
+  const key = await admitScope(env, input, "key", input.limits, leaseTtlMs);
+  if (!key.ok) {
+    await releaseQuietly(user.held);
+    return key;
+  }
+  const held = [user.held, key.held].filter((h): h is Held => h !== null);
+  const headers = rateLimitHeaders(combineSnapshots(held.map((h) => h.usage)));
+  let settling: Promise<void> | null = null;
+  return {
+    ok: true,
+    headers,
+    settle(actualTokens: number): Promise<void> {
+      // Settling twice does nothing: the first call's promise is returned again.
+      settling ??= settleAll(held, Math.max(0, Math.round(actualTokens)));
+      return settling;
+    },
+  };
+}
+
+async function settleAll(held: Held[], actualTokens: number): Promise<void> {
+  await Promise.all(
+    held.map(async (h) => {
+      try {
+        await h.stub.settle({ leaseId: h.leaseId, actualTokens });
+      } catch (err) {
+        // Never throws to the caller (settle runs at the end of a response); the lease expiry is the backstop.
+        console.error("rate limiter settle failed", { error: String(err) });
+      }
+    }),
+  );
+}

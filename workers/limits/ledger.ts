@@ -1,0 +1,133 @@
+/**
+ * The limiter's hot in-memory state and its transitions (admit, settle, release, expire). No I/O:
+ * every transition records the rows it changed so the Durable Object can write them through to
+ * SQLite in the same synchronous turn, which keeps each transition atomic and durable.
+ */
+import {
+  decideAdmission,
+  expiredLeases,
+  prunable,
+  settleCharge,
+  usageSnapshot,
+  utcDay,
+  type LedgerView,
+  type Reservation,
+} from "./window-math.js";
+import type { AdmitResult, Limits, SettleResult } from "./types.js";
+
+export type Change = { op: "put"; reservation: Reservation } | { op: "delete"; leaseId: string } | { op: "meta" };
+
+export interface LedgerState {
+  reservations: Reservation[];
+  day: number;
+  dayTokens: number;
+  /** Latest clock reading seen; the ledger's clock never runs backwards. */
+  lastNowMs: number;
+}
+
+export class Ledger implements LedgerView {
+  reservations: Reservation[];
+  day: number;
+  dayTokens: number;
+  lastNowMs: number;
+  private readonly byLease = new Map<string, Reservation>();
+  private changes: Change[] = [];
+
+  constructor(state: LedgerState) {
+    this.reservations = [...state.reservations].sort((a, b) => a.admittedAtMs - b.admittedAtMs);
+    this.day = state.day;
+    this.dayTokens = state.dayTokens;
+    this.lastNowMs = state.lastNowMs;
+    for (const r of this.reservations) this.byLease.set(r.leaseId, r);
+  }
+
+  /** Monotonic clock: a reading behind the last one (skew between callers) counts as the last one. */
+  clock(nowMs: number): number {
+    if (nowMs > this.lastNowMs) {
+      this.lastNowMs = nowMs;
+      this.changes.push({ op: "meta" });
+    }
+    return this.lastNowMs;
+  }
+
+  /** Rows changed since the last call. */
+  drainChanges(): Change[] {
+    const out = this.changes;
+    this.changes = [];
+    return out;
+  }
+
+  /** Expires lapsed leases, drops reservations out of the window, and rolls the daily counter. */
+  housekeep(nowMs: number): void {
+    for (const r of expiredLeases(this, nowMs)) {
+      // An expired lease keeps its estimate charged: the request may have run to the end.
+      r.state = "expired";
+      this.changes.push({ op: "put", reservation: r });
+    }
+    const gone = new Set(prunable(this, nowMs).map((r) => r.leaseId));
+    if (gone.size > 0) {
+      this.reservations = this.reservations.filter((r) => !gone.has(r.leaseId));
+      for (const leaseId of gone) {
+        this.byLease.delete(leaseId);
+        this.changes.push({ op: "delete", leaseId });
+      }
+    }
+    const today = utcDay(nowMs);
+    if (today !== this.day) {
+      this.day = today;
+      this.dayTokens = 0;
+      this.changes.push({ op: "meta" });
+    }
+  }
+
+  /** Admits (reserving one request, the estimate and a lease) or rejects without consuming anything. */
+  admit(input: { requestId: string; estimatedTokens: number; limits: Limits; leaseTtlMs: number; nowMs: number; leaseId: string }): AdmitResult {
+    const nowMs = this.clock(input.nowMs);
+    this.housekeep(nowMs);
+    const decision = decideAdmission({ view: this, limits: input.limits, estimatedTokens: input.estimatedTokens, nowMs });
+    if (!decision.ok) {
+      return { ...decision, usage: usageSnapshot({ view: this, limits: input.limits, nowMs }) };
+    }
+    const reservation: Reservation = {
+      leaseId: input.leaseId,
+      requestId: input.requestId,
+      admittedAtMs: nowMs,
+      day: this.day,
+      tokens: input.estimatedTokens,
+      state: "active",
+      expiresAtMs: nowMs + input.leaseTtlMs,
+    };
+    this.reservations.push(reservation);
+    this.byLease.set(reservation.leaseId, reservation);
+    this.dayTokens += reservation.tokens;
+    this.changes.push({ op: "put", reservation }, { op: "meta" });
+    return { ok: true, leaseId: reservation.leaseId, usage: usageSnapshot({ view: this, limits: input.limits, nowMs }) };
+  }
+
+  /** Replaces an active lease's estimate with real usage and frees its slot; a no-op otherwise. */
+  settle(input: { leaseId: string; actualTokens: number; nowMs: number }): SettleResult {
+    const nowMs = this.clock(input.nowMs);
+    this.housekeep(nowMs);
+    const r = this.byLease.get(input.leaseId);
+    if (!r || r.state !== "active") return { settled: false };
+    const charge = settleCharge({ reservation: r, actualTokens: input.actualTokens, counterDay: this.day });
+    this.dayTokens = Math.max(0, this.dayTokens + charge.dayDelta);
+    r.tokens = charge.tokens;
+    r.state = "settled";
+    this.changes.push({ op: "put", reservation: r }, { op: "meta" });
+    return { settled: true };
+  }
+
+  /** Undoes an admission entirely (the other scope rejected the request): nothing stays consumed. */
+  release(input: { leaseId: string; nowMs: number }): SettleResult {
+    const nowMs = this.clock(input.nowMs);
+    const r = this.byLease.get(input.leaseId);
+    if (!r || r.state !== "active") return { settled: false };
+    if (r.day === this.day) this.dayTokens = Math.max(0, this.dayTokens - r.tokens);
+    this.reservations = this.reservations.filter((x) => x !== r);
+    this.byLease.delete(r.leaseId);
+    this.changes.push({ op: "delete", leaseId: r.leaseId }, { op: "meta" });
+    this.housekeep(nowMs);
+    return { settled: true };
+  }
+}
