@@ -42,6 +42,9 @@ export const SamplingParams = {
   user: z.string().min(1).max(256).optional(),
 };
 
+/** The sampling fields of a request, as parsed. */
+export type Sampling = z.infer<ReturnType<typeof z.object<typeof SamplingParams>>>;
+
 export type FinishReason = "stop" | "length";
 
 export interface Usage {

@@ -1,5 +1,10 @@
-declare module "cloudflare:test" {
-  interface ProvidedEnv extends import("../../workers/env.js").Env {
-    TEST_MIGRATIONS: D1Migration[];
+import type { D1Migration } from "cloudflare:test";
+import type { Env as GatewayEnv } from "../../workers/env.js";
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends GatewayEnv {
+      TEST_MIGRATIONS: D1Migration[];
+    }
   }
 }

@@ -1,0 +1,40 @@
+/** Helpers for in-Worker tests: requests through the real Worker, keys seeded through D1. */
+import { env, SELF } from "cloudflare:test";
+import { ErrorBodySchema } from "../../wire/openai.js";
+import { createApiKey } from "../../workers/auth/key-store.js";
+
+export const ADMIN_KEY = "sk-admin-test";
+export const BASE = "https://gateway.test";
+
+export async function call(
+  method: string,
+  path: string,
+  options: { key?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.key !== null) headers.authorization = `Bearer ${options.key ?? ADMIN_KEY}`;
+  let body: string | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers["content-type"] ??= "application/json";
+  }
+  return SELF.fetch(`${BASE}${path}`, { method, headers, body });
+}
+
+let seq = 0;
+/** Creates a key straight in D1 and returns its plaintext. */
+export async function seedKey(role: "admin" | "user" | "bot", name = `test-${role}-${++seq}`): Promise<{ id: string; key: string }> {
+  const { row, plaintext } = await createApiKey(env.DB, { name, role });
+  return { id: row.id, key: plaintext };
+}
+
+export async function expectOpenAIError(res: Response, status: number, code: string | null): Promise<{ message: string; type: string; param: string | null; code: string | null }> {
+  const text = await res.text();
+  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${text}`);
+  const parsed = ErrorBodySchema.strict().safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`not an OpenAI error body: ${text}`);
+  const error = parsed.data.error;
+  if (error.code !== code) throw new Error(`expected code ${code}, got ${String(error.code)} in ${text}`);
+  return { message: error.message, type: error.type, param: error.param, code: error.code };
+}

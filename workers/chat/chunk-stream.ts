@@ -1,0 +1,82 @@
+/**
+ * Writes an OpenAI `chat.completion.chunk` SSE stream: a role chunk, content deltas, a final chunk
+ * with the finish reason, an optional usage chunk, `data: [DONE]`. An error after the stream has
+ * started is sent as an `event: error` frame in the OpenAI error shape, then the stream ends.
+ */
+import type { ChatCompletionChunk, ErrorBody, FinishReason, Usage } from "../../wire/openai.js";
+
+export interface ChunkStreamMeta {
+  id: string;
+  model: string;
+  created: number;
+  includeUsage: boolean;
+}
+
+const encoder = new TextEncoder();
+
+export class ChunkStream {
+  readonly readable: ReadableStream<Uint8Array>;
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private closed = false;
+
+  constructor(private readonly meta: ChunkStreamMeta) {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    this.readable = readable;
+    this.writer = writable.getWriter();
+  }
+
+  private chunk(delta: ChatCompletionChunk["choices"][number]["delta"], finishReason: FinishReason | null): ChatCompletionChunk {
+    return {
+      id: this.meta.id,
+      object: "chat.completion.chunk",
+      created: this.meta.created,
+      model: this.meta.model,
+      choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
+      ...(this.meta.includeUsage ? { usage: null } : {}),
+    };
+  }
+
+  /** Writes a frame; rejects when the client has gone away. */
+  private async write(frame: string): Promise<void> {
+    if (this.closed) throw new Error("stream already closed");
+    await this.writer.write(encoder.encode(frame));
+  }
+
+  private data(value: unknown): Promise<void> {
+    return this.write(`data: ${JSON.stringify(value)}\n\n`);
+  }
+
+  start(): Promise<void> {
+    return this.data(this.chunk({ role: "assistant", content: "" }, null));
+  }
+
+  text(delta: string): Promise<void> {
+    return this.data(this.chunk({ content: delta }, null));
+  }
+
+  async finish(finishReason: FinishReason, usage: Usage): Promise<void> {
+    await this.data(this.chunk({}, finishReason));
+    if (this.meta.includeUsage) {
+      await this.data({ id: this.meta.id, object: "chat.completion.chunk", created: this.meta.created, model: this.meta.model, choices: [], usage });
+    }
+    await this.write("data: [DONE]\n\n");
+    await this.close();
+  }
+
+  async fail(error: ErrorBody): Promise<void> {
+    await this.write(`event: error\ndata: ${JSON.stringify(error)}\n\n`);
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writer.close().catch(() => undefined);
+  }
+
+  /** Ends the stream after the client left, without waiting on a reader that is gone. */
+  abort(): void {
+    this.closed = true;
+    this.writer.abort().catch(() => undefined);
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * One generation across workers: try candidates in order; a failure before the first token moves
+ * to the next worker, a failure mid-stream resumes on the next worker from the prompt plus the
+ * text already produced, so the caller sees one stream. Usage counts what was really generated.
+ */
+import type { MessageStatus } from "../../wire/conversations.js";
+import type { FinishReason } from "../../wire/openai.js";
+import { encodeText } from "../prompt/tokenizer.js";
+import { streamCompletion, UpstreamError, type Backend, type CompletionParams } from "../upstream/vllm-client.js";
+
+export interface GenerationHooks {
+  /** Called with each text delta as it arrives; a rejection means the client is gone. */
+  onText(delta: string): Promise<void>;
+  /** Told of each worker outcome (circuit breaker, metrics). */
+  onWorkerOutcome?(backend: Backend, outcome: "success" | "failure", error?: UpstreamError): void;
+}
+
+export interface GenerationOptions {
+  candidates: readonly Backend[];
+  maxAttempts: number;
+  firstTokenTimeoutMs: number;
+  apiKey: string | undefined;
+  /** Aborted when the client disconnects. */
+  signal: AbortSignal;
+}
+
+export interface GenerationResult {
+  text: string;
+  status: MessageStatus;
+  finishReason: FinishReason | null;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  workerId: string | null;
+  attempts: number;
+  failovers: number;
+  /** Set when status is `failed`: the last worker error. */
+  error: UpstreamError | null;
+}
+
+function statusOf(reason: FinishReason): MessageStatus {
+  return reason === "length" ? "length" : "complete";
+}
+
+/** Runs the generation; never throws for worker failures (they end in status `failed`). */
+export async function generate(params: CompletionParams, options: GenerationOptions, hooks: GenerationHooks): Promise<GenerationResult> {
+  const result: GenerationResult = {
+    text: "",
+    status: "failed",
+    finishReason: null,
+    promptTokens: params.promptTokens.length,
+    completionTokens: 0,
+    cachedTokens: 0,
+    workerId: null,
+    attempts: 0,
+    failovers: 0,
+    error: null,
+  };
+  const attempts = Math.min(options.maxAttempts, options.candidates.length);
+  if (attempts === 0) {
+    result.error = new UpstreamError("connect", "no worker is available for this model");
+    return result;
+  }
+
+  for (let i = 0; i < attempts; i++) {
+    const backend = options.candidates[i]!;
+    if (i > 0) result.failovers++;
+    result.attempts++;
+    // A resumed attempt continues the answer: the prompt plus what was already sent, with the
+    // remaining token budget. The continuation text follows "ASSISTANT:" directly, so no dummy
+    // prefix space is added when encoding it.
+    const produced = encodeText(result.text, { leadingSpace: false });
+    const attemptParams: CompletionParams = {
+      ...params,
+      promptTokens: produced.length > 0 ? [...params.promptTokens, ...produced] : params.promptTokens,
+      maxTokens: params.maxTokens - result.completionTokens,
+    };
+    let attemptText = "";
+    try {
+      for await (const event of streamCompletion(backend, attemptParams, options)) {
+        if (event.kind === "text") {
+          attemptText += event.text;
+          result.text += event.text;
+          result.workerId = backend.id;
+          await hooks.onText(event.text);
+        } else {
+          result.finishReason = event.finishReason;
+          result.status = statusOf(event.finishReason);
+          result.completionTokens += event.usage?.completionTokens ?? encodeText(attemptText, { leadingSpace: false }).length;
+          if (i === 0 || result.cachedTokens === 0) result.cachedTokens = event.usage?.cachedTokens ?? 0;
+          result.workerId = backend.id;
+          result.error = null;
+          hooks.onWorkerOutcome?.(backend, "success");
+          return result;
+        }
+      }
+    } catch (err) {
+      // What this worker produced before failing was really generated.
+      result.completionTokens += encodeText(attemptText, { leadingSpace: false }).length;
+      if (options.signal.aborted) {
+        result.status = "cancelled";
+        result.error = null;
+        return result;
+      }
+      if (!(err instanceof UpstreamError)) {
+        // The client went away (onText rejected) or something unexpected happened in the relay.
+        result.status = "cancelled";
+        result.error = null;
+        return result;
+      }
+      result.error = err;
+      hooks.onWorkerOutcome?.(backend, "failure", err);
+      if (!err.retryable) return result;
+      if (result.completionTokens >= params.maxTokens) {
+        result.status = "length";
+        result.finishReason = "length";
+        result.error = null;
+        return result;
+      }
+    }
+  }
+  return result;
+}

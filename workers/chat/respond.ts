@@ -1,0 +1,165 @@
+/**
+ * Answers a prepared generation as the client asked: one JSON `chat.completion`, or an SSE stream
+ * of chunks. The HTTP status is decided at the first token: a failure before it is an ordinary
+ * error response (so SDKs see a typed error and may retry); after it, the stream carries the error.
+ * The outcome is persisted after the answer, retried so a D1 hiccup cannot lose a finished reply.
+ */
+import type { Context } from "hono";
+import type { ChatCompletion, Usage } from "../../wire/openai.js";
+import type { AppEnv } from "../app-env.js";
+import { GatewayError } from "../errors.js";
+import type { Backend, CompletionParams } from "../upstream/vllm-client.js";
+import { ChunkStream } from "./chunk-stream.js";
+import { generate, type GenerationHooks, type GenerationResult } from "./generation.js";
+
+export interface ResponsePlan {
+  completionId: string;
+  model: string;
+  created: number;
+  params: CompletionParams;
+  candidates: readonly Backend[];
+  maxAttempts: number;
+  firstTokenTimeoutMs: number;
+  backendApiKey: string | undefined;
+  stream: boolean;
+  includeUsage: boolean;
+  /** Extra response headers (turn ids, rate-limit headers). */
+  headers: Record<string, string>;
+  /** Stores the outcome of a generation that produced an answer (or part of one). */
+  persist(result: GenerationResult): Promise<void>;
+  /** Undoes the turn when it fails before any token, so a retry starts clean. */
+  rollback(result: GenerationResult): Promise<void>;
+  onWorkerOutcome?: GenerationHooks["onWorkerOutcome"];
+}
+
+const PERSIST_ATTEMPTS = 4;
+const PERSIST_BACKOFF_MS = 150;
+
+/** Runs `task` until it succeeds or attempts run out, backing off between tries. */
+export async function withRetries(task: () => Promise<void>, attempts = PERSIST_ATTEMPTS): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await task();
+      return;
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, PERSIST_BACKOFF_MS * 2 ** (i - 1)));
+    }
+  }
+}
+
+export function usageOf(result: GenerationResult): Usage {
+  return {
+    prompt_tokens: result.promptTokens,
+    completion_tokens: result.completionTokens,
+    total_tokens: result.promptTokens + result.completionTokens,
+    prompt_tokens_details: { cached_tokens: result.cachedTokens },
+  };
+}
+
+/** The client-facing error for a generation that failed before its first token. */
+export function generationError(result: GenerationResult): GatewayError {
+  const err = result.error;
+  if (err && !err.retryable && err.status !== null && err.status >= 400 && err.status < 500) {
+    return new GatewayError({ status: 400, type: "invalid_request_error", message: `The model server rejected the request: ${err.message}`, code: "upstream_rejected" });
+  }
+  return new GatewayError({
+    status: 503,
+    type: "service_unavailable_error",
+    message: `No GPU worker could answer after ${result.attempts} attempt${result.attempts === 1 ? "" : "s"}. Try again shortly.`,
+    code: "workers_unavailable",
+    headers: { "retry-after": "2" },
+  });
+}
+
+function logPersistFailure(err: unknown): void {
+  console.error("could not store the outcome of a turn", err instanceof Error ? err.message : err);
+}
+
+export async function respond(c: Context<AppEnv>, plan: ResponsePlan): Promise<Response> {
+  const controller = new AbortController();
+  const options = {
+    candidates: plan.candidates,
+    maxAttempts: plan.maxAttempts,
+    firstTokenTimeoutMs: plan.firstTokenTimeoutMs,
+    apiKey: plan.backendApiKey,
+    signal: controller.signal,
+  };
+
+  if (!plan.stream) {
+    const result = await generate(plan.params, options, { onText: async () => undefined, onWorkerOutcome: plan.onWorkerOutcome });
+    if (result.status === "failed" && result.text === "") {
+      await withRetries(() => plan.rollback(result)).catch(logPersistFailure);
+      throw generationError(result);
+    }
+    await withRetries(() => plan.persist(result));
+    if (result.status === "failed") throw generationError(result);
+    const body: ChatCompletion = {
+      id: plan.completionId,
+      object: "chat.completion",
+      created: plan.created,
+      model: plan.model,
+      choices: [{ index: 0, message: { role: "assistant", content: result.text }, finish_reason: result.finishReason ?? "stop", logprobs: null }],
+      usage: usageOf(result),
+    };
+    return c.json(body, 200, plan.headers);
+  }
+
+  const stream = new ChunkStream({ id: plan.completionId, model: plan.model, created: plan.created, includeUsage: plan.includeUsage });
+  let started = false;
+  let resolveGate!: (value: "started" | GenerationResult) => void;
+  const gate = new Promise<"started" | GenerationResult>((resolve) => (resolveGate = resolve));
+
+  const work = generate(plan.params, options, {
+    onWorkerOutcome: plan.onWorkerOutcome,
+    async onText(delta) {
+      if (!started) {
+        started = true;
+        resolveGate("started");
+        await stream.start();
+      }
+      try {
+        await stream.text(delta);
+      } catch (err) {
+        controller.abort(err);
+        throw err;
+      }
+    },
+  }).then(async (result) => {
+    if (!started) {
+      resolveGate(result);
+      return;
+    }
+    try {
+      if (result.status === "complete" || result.status === "length") await stream.finish(result.finishReason ?? "stop", usageOf(result));
+      else if (result.status === "failed") await stream.fail(generationError(result).toBody());
+      else stream.abort();
+    } catch {
+      // The client left while the last frames were written: the reply is still stored below.
+      stream.abort();
+    }
+    await withRetries(() => plan.persist(result)).catch(logPersistFailure);
+  });
+  c.executionCtx.waitUntil(work);
+
+  const first = await gate;
+  if (first !== "started") {
+    const result = first;
+    if (result.status === "failed") {
+      await withRetries(() => plan.rollback(result)).catch(logPersistFailure);
+      throw generationError(result);
+    }
+    // Finished without a single token (e.g. an immediate stop): still one well-formed stream.
+    c.executionCtx.waitUntil(
+      (async () => {
+        await stream.start();
+        await stream.finish(result.finishReason ?? "stop", usageOf(result));
+        await withRetries(() => plan.persist(result)).catch(logPersistFailure);
+      })().catch(() => stream.abort()),
+    );
+  }
+  return new Response(stream.readable, {
+    status: 200,
+    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...plan.headers },
+  });
+}

@@ -1,0 +1,102 @@
+/**
+ * The gateway's configuration, parsed once per isolate from wrangler vars and failing fast with a
+ * readable message. Names here are the names in wrangler.toml.
+ */
+import { z } from "zod";
+import type { Env } from "./env.js";
+
+export const ModelConfig = z.object({
+  /** Model id clients send, and the served model name on vLLM. */
+  id: z.string().min(1),
+  /** Prompt template the gateway renders; only Vicuna v1.1 exists today. */
+  template: z.literal("vicuna_v1.1"),
+  /** Context window in tokens (prompt + completion). */
+  contextLength: z.number().int().min(16),
+  /** max_tokens when the request gives none, capped by the room left in the window. */
+  defaultMaxTokens: z.number().int().min(1),
+});
+export type ModelConfig = z.infer<typeof ModelConfig>;
+
+export const StaticBackend = z.object({
+  id: z.string().min(1),
+  url: z.string().url(),
+  models: z.array(z.string().min(1)).min(1),
+});
+export type StaticBackend = z.infer<typeof StaticBackend>;
+
+const JsonText = <T extends z.ZodTypeAny>(schema: T) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "is not valid JSON" });
+      return z.NEVER;
+    }
+  }).pipe(schema);
+
+const IntText = (fallback: number) =>
+  z.union([z.string(), z.number()]).optional().transform((v, ctx) => {
+    if (v === undefined || v === "") return fallback;
+    const n = typeof v === "number" ? v : Number(v);
+    if (!Number.isInteger(n) || n < 0) {
+      ctx.addIssue({ code: "custom", message: "must be a non-negative integer" });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const GatewayConfigSchema = z.object({
+  MODELS: JsonText(z.array(ModelConfig).min(1)),
+  STATIC_BACKENDS: JsonText(z.array(StaticBackend)).optional().default([]),
+  /** How long an isolate trusts a cached key lookup; also the revocation bound. */
+  AUTH_CACHE_TTL_MS: IntText(30_000),
+  /** Largest accepted request body. */
+  MAX_BODY_BYTES: IntText(1_000_000),
+  /** Largest single message content, in characters. */
+  MAX_MESSAGE_CHARS: IntText(100_000),
+  /** A turn's hold on its conversation lapses after this long if the request dies. */
+  TURN_LOCK_MS: IntText(180_000),
+  /** Deadline for the first token from one worker before trying the next. */
+  FIRST_TOKEN_TIMEOUT_MS: IntText(30_000),
+  /** Workers tried for one request, counting the first. */
+  MAX_ATTEMPTS: IntText(3),
+});
+
+export interface GatewayConfig {
+  models: Map<string, ModelConfig>;
+  defaultModel: ModelConfig;
+  staticBackends: StaticBackend[];
+  authCacheTtlMs: number;
+  maxBodyBytes: number;
+  maxMessageChars: number;
+  turnLockMs: number;
+  firstTokenTimeoutMs: number;
+  maxAttempts: number;
+}
+
+let cached: { source: Env; config: GatewayConfig } | null = null;
+
+/** Parses the Worker's vars once per isolate (per env object). Throws a readable error on bad config. */
+export function getConfig(env: Env): GatewayConfig {
+  if (cached?.source === env) return cached.config;
+  const parsed = GatewayConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`Invalid gateway configuration: ${detail}`);
+  }
+  const v = parsed.data;
+  const models = new Map(v.MODELS.map((m) => [m.id, m]));
+  const config: GatewayConfig = {
+    models,
+    defaultModel: v.MODELS[0]!,
+    staticBackends: v.STATIC_BACKENDS,
+    authCacheTtlMs: v.AUTH_CACHE_TTL_MS,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    maxMessageChars: v.MAX_MESSAGE_CHARS,
+    turnLockMs: v.TURN_LOCK_MS,
+    firstTokenTimeoutMs: v.FIRST_TOKEN_TIMEOUT_MS,
+    maxAttempts: Math.max(1, v.MAX_ATTEMPTS),
+  };
+  cached = { source: env, config };
+  return config;
+}

@@ -1,0 +1,179 @@
+/**
+ * The two D1 batches of a conversation turn — one before the request leaves for the GPU, one
+ * after — written as bound SQL so each is a single round trip and a single transaction.
+ *
+ * Before: take the conversation's turn lock, append the user message only if the lock is ours,
+ * and read the conversation and its messages. After: store the assistant message and the usage,
+ * release the lock. The after-batch is idempotent (keyed by the assistant message id), so it can
+ * be retried when D1 fails after the GPU has answered.
+ */
+import type { MessageStatus } from "../../wire/conversations.js";
+import type { ConversationRow, MessageRow } from "./schema.js";
+import type { Owner } from "./conversation-store.js";
+
+export interface BeginTurnInput {
+  owner: Owner;
+  conversationId: string;
+  /** Unique per request: the lock token. */
+  requestId: string;
+  /** The user message to append, or null for a regenerate. */
+  userMessage: { id: string; content: string } | null;
+  now: number;
+  lockMs: number;
+}
+
+export type BeginTurnResult =
+  | { kind: "ok"; conversation: ConversationRow; messages: MessageRow[] }
+  | { kind: "not-found" }
+  | { kind: "busy" };
+
+const CONVERSATION_COLUMNS = `id, key_id AS keyId, end_user AS endUser, external_id AS externalId, model,
+  system_prompt AS systemPrompt, metadata, created_at AS createdAt, updated_at AS updatedAt,
+  busy_token AS busyToken, busy_until AS busyUntil`;
+const MESSAGE_COLUMNS = `id, conversation_id AS conversationId, seq, role, content, status, end_user AS endUser,
+  prompt_tokens AS promptTokens, completion_tokens AS completionTokens, worker_id AS workerId, created_at AS createdAt`;
+const VISIBLE = `key_id = ?2 AND end_user IN (?3, '')`;
+
+/** Locks the conversation for this request and appends the user message, in one batch. */
+export async function beginTurn(db: D1Database, input: BeginTurnInput): Promise<BeginTurnResult> {
+  const lock = db
+    .prepare(
+      `UPDATE conversations SET busy_token = ?4, busy_until = ?5, updated_at = ?6
+       WHERE id = ?1 AND ${VISIBLE} AND (busy_token IS NULL OR busy_until < ?6)`,
+    )
+    .bind(input.conversationId, input.owner.keyId, input.owner.endUser, input.requestId, input.now + input.lockMs, input.now);
+  const statements = [lock];
+  if (input.userMessage) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO messages (id, conversation_id, seq, role, content, status, end_user, created_at)
+           SELECT ?1, ?2, COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_id = ?2), 0) + 1, 'user', ?3, NULL, ?4, ?5
+           WHERE EXISTS (SELECT 1 FROM conversations WHERE id = ?2 AND busy_token = ?6)`,
+        )
+        .bind(input.userMessage.id, input.conversationId, input.userMessage.content, input.owner.endUser, input.now, input.requestId),
+    );
+  }
+  statements.push(
+    db.prepare(`SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1 AND ${VISIBLE}`).bind(input.conversationId, input.owner.keyId, input.owner.endUser),
+    db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 ORDER BY seq`).bind(input.conversationId),
+  );
+  const results = await db.batch(statements);
+  const conversation = results[results.length - 2]?.results[0] as ConversationRow | undefined;
+  const messages = (results[results.length - 1]?.results ?? []) as MessageRow[];
+  if (!conversation) return { kind: "not-found" };
+  if (conversation.busyToken !== input.requestId) return { kind: "busy" };
+  return { kind: "ok", conversation, messages };
+}
+
+export interface FinishTurnInput {
+  owner: Owner;
+  conversationId: string | null;
+  requestId: string;
+  model: string;
+  /** The assistant message to store (conversation turns only). */
+  assistant: {
+    id: string;
+    content: string;
+    status: MessageStatus;
+    workerId: string | null;
+    /** A regenerate replaces this earlier reply. */
+    replacesMessageId: string | null;
+  } | null;
+  usage: { promptTokens: number; completionTokens: number; failed: boolean };
+  now: number;
+}
+
+/** UTC day of a timestamp, the usage ledger's bucket. */
+export function usageDay(now: number): string {
+  return new Date(now).toISOString().slice(0, 10);
+}
+
+/**
+ * Stores the reply and usage and releases the lock, in one batch. Idempotent: when the assistant
+ * message already exists (a retry after a lost acknowledgement), nothing is counted twice.
+ */
+export async function finishTurn(db: D1Database, input: FinishTurnInput): Promise<void> {
+  const statements: D1PreparedStatement[] = [];
+  const guardId = input.assistant?.id ?? input.requestId;
+  // The usage row is written first and only while the reply is not yet stored, so a retried batch
+  // cannot count twice. Stateless completions guard on the request id, which no message has.
+  statements.push(
+    db
+      .prepare(
+        `INSERT INTO usage_daily (key_id, end_user, model, day, requests, prompt_tokens, completion_tokens, failures)
+         SELECT ?1, ?2, ?3, ?4, 1, ?5, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id = ?8)
+         ON CONFLICT (key_id, end_user, model, day) DO UPDATE SET
+           requests = requests + 1, prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+           completion_tokens = completion_tokens + excluded.completion_tokens, failures = failures + excluded.failures`,
+      )
+      .bind(
+        input.owner.keyId,
+        input.owner.endUser,
+        input.model,
+        usageDay(input.now),
+        input.usage.promptTokens,
+        input.usage.completionTokens,
+        input.usage.failed ? 1 : 0,
+        guardId,
+      ),
+  );
+  if (input.assistant && input.conversationId) {
+    const a = input.assistant;
+    if (a.replacesMessageId) {
+      statements.push(
+        db
+          .prepare(`DELETE FROM messages WHERE id = ?1 AND conversation_id = ?2 AND NOT EXISTS (SELECT 1 FROM messages WHERE id = ?3)`)
+          .bind(a.replacesMessageId, input.conversationId, a.id),
+      );
+    }
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO messages (id, conversation_id, seq, role, content, status, end_user, prompt_tokens, completion_tokens, worker_id, created_at)
+           SELECT ?1, ?2, COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_id = ?2), 0) + 1, 'assistant', ?3, ?4, ?5, ?6, ?7, ?8, ?9
+           WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id = ?1)`,
+        )
+        .bind(a.id, input.conversationId, a.content, a.status, input.owner.endUser, input.usage.promptTokens, input.usage.completionTokens, a.workerId, input.now),
+    );
+  }
+  if (input.conversationId) statements.push(releaseStatement(db, input.conversationId, input.requestId, input.now));
+  await db.batch(statements);
+}
+
+function releaseStatement(db: D1Database, conversationId: string, requestId: string, now: number): D1PreparedStatement {
+  return db
+    .prepare(`UPDATE conversations SET busy_token = NULL, busy_until = NULL, updated_at = ?3 WHERE id = ?1 AND busy_token = ?2`)
+    .bind(conversationId, requestId, now);
+}
+
+/**
+ * Undoes a turn that produced nothing: removes the user message it appended, releases the lock
+ * and, when the turn reached the GPU, counts the failure in the usage ledger — one batch.
+ */
+export async function abandonTurn(
+  db: D1Database,
+  input: { owner: Owner; conversationId: string; requestId: string; userMessageId: string | null; model: string; countFailure: boolean; now: number },
+): Promise<void> {
+  const statements: D1PreparedStatement[] = [];
+  if (input.userMessageId) {
+    statements.push(
+      db
+        .prepare(`DELETE FROM messages WHERE id = ?1 AND EXISTS (SELECT 1 FROM conversations WHERE id = ?2 AND busy_token = ?3)`)
+        .bind(input.userMessageId, input.conversationId, input.requestId),
+    );
+  }
+  if (input.countFailure) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO usage_daily (key_id, end_user, model, day, requests, prompt_tokens, completion_tokens, failures)
+           SELECT ?1, ?2, ?3, ?4, 1, 0, 0, 1 WHERE EXISTS (SELECT 1 FROM conversations WHERE id = ?5 AND busy_token = ?6)
+           ON CONFLICT (key_id, end_user, model, day) DO UPDATE SET requests = requests + 1, failures = failures + 1`,
+        )
+        .bind(input.owner.keyId, input.owner.endUser, input.model, usageDay(input.now), input.conversationId, input.requestId),
+    );
+  }
+  statements.push(releaseStatement(db, input.conversationId, input.requestId, input.now));
+  await db.batch(statements);
+}
