@@ -1,6 +1,10 @@
+import type { GpuPool } from "./pool/pool-do.js";
+
 /** Bindings and variables the gateway Worker receives (see wrangler.toml). */
 export interface Env {
   DB: D1Database;
+  /** The GPU pool Durable Object (one per deployment, see workers/pool/pool-do.ts). */
+  POOL: DurableObjectNamespace<GpuPool>;
   /** JSON list of served models (see workers/config.ts). */
   MODELS: string;
   /** JSON list of static backends {id, url, models}. */
@@ -13,4 +17,13 @@ export interface Env {
   BACKEND_API_KEY?: string;
   /** Optional token for GET /metrics (secret). */
   METRICS_TOKEN?: string;
+  /** Pool settings, parsed in workers/pool/pool-config.ts (defaults there). */
+  POOL_HEARTBEAT_INTERVAL_MS?: string;
+  POOL_ALLOWED_URLS?: string;
+  POOL_BREAKER_FAILURES?: string;
+  POOL_BREAKER_COOLDOWN_MS?: string;
+  POOL_TARGET_CONCURRENCY?: string;
+  POOL_TARGET_KV_USAGE?: string;
+  POOL_MIN_REPLICAS?: string;
+  POOL_MAX_REPLICAS?: string;
 }

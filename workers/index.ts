@@ -5,10 +5,16 @@
 import { Hono } from "hono";
 import type { Env } from "./env.js";
 import { GatewayError, toGatewayError } from "./errors.js";
+import { adminPoolRoutes } from "./routes/admin-pool.js";
+import { poolRoutes } from "./routes/pool.js";
+
+export { GpuPool } from "./pool/pool-do.js";
 
 const app = new Hono<{ Bindings: Env }>();
 
 app.get("/health", (c) => c.json({ ok: true }));
+app.route("/pool", poolRoutes);
+app.route("/admin/pool", adminPoolRoutes);
 
 app.notFound((c) => {
   const err = new GatewayError({
