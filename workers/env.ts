@@ -1,10 +1,13 @@
 import type { GpuPool } from "./pool/pool-do.js";
+import type { RateLimiter } from "./limits/rate-limiter-do.js";
 
 /** Bindings and variables the gateway Worker receives (see wrangler.toml). */
 export interface Env {
   DB: D1Database;
   /** The GPU pool Durable Object (one per deployment, see workers/pool/pool-do.ts). */
   POOL: DurableObjectNamespace<GpuPool>;
+  /** Rate limiters: one Durable Object per key and per key + end user (see workers/limits/). */
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   /** JSON list of served models (see workers/config.ts). */
   MODELS: string;
   /** JSON list of static backends {id, url, models}. */
@@ -26,4 +29,14 @@ export interface Env {
   POOL_TARGET_KV_USAGE?: string;
   POOL_MIN_REPLICAS?: string;
   POOL_MAX_REPLICAS?: string;
+  /** Rate limit defaults, parsed in workers/limits/config.ts (defaults there; "unlimited" = none). */
+  LIMIT_REQUESTS_PER_MINUTE?: string;
+  LIMIT_TOKENS_PER_MINUTE?: string;
+  LIMIT_MAX_CONCURRENT?: string;
+  LIMIT_TOKENS_PER_DAY?: string;
+  END_USER_LIMIT_REQUESTS_PER_MINUTE?: string;
+  END_USER_LIMIT_TOKENS_PER_MINUTE?: string;
+  END_USER_LIMIT_MAX_CONCURRENT?: string;
+  END_USER_LIMIT_TOKENS_PER_DAY?: string;
+  LIMIT_LEASE_TTL_SECONDS?: string;
 }

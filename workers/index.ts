@@ -33,3 +33,4 @@ app.onError((err, c) => {
 });
 
 export default app;
+export { RateLimiter } from "./limits/rate-limiter-do.js";
