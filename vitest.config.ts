@@ -5,6 +5,9 @@ import { defineConfig } from "vitest/config";
 // Two projects: `worker` runs inside workerd against real local D1 and Durable Objects (the
 // Workers vitest integration); `node` runs the simulator, agent, bot, benches' pure parts and the
 // end-to-end tests that drive a started stack with real clients.
+// Miniflare would otherwise fetch the Request.cf object from the network; tests stay on loopback.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {

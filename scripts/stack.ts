@@ -63,9 +63,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A dotenv file; single quotes keep JSON values literal. */
 function envFileText(vars: Record<string, string>): string {
   return Object.entries(vars)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .map(([k, v]) => {
+      if (v.includes("'") || v.includes("\n")) throw new Error(`gateway var ${k} cannot contain a single quote or newline`);
+      return `${k}='${v}'`;
+    })
     .join("\n");
 }
 
@@ -75,7 +79,9 @@ function runWrangler(args: string[], options: { cwd: string; verbose: boolean })
     // Its own process group, so stop() can end wrangler and the workerd it starts together.
     detached: true,
     stdio: ["ignore", options.verbose ? "inherit" : "pipe", options.verbose ? "inherit" : "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_UPDATE_NOTIFIER: "1", CI: process.env.CI ?? "1" },
+    // No telemetry, no update check (the banner does one) and no fetch of the Request.cf object:
+    // nothing leaves loopback.
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
   });
 }
 
