@@ -1,8 +1,9 @@
 /**
  * Fits a conversation into the model's context window by dropping the oldest whole turns.
- * Pure: no I/O. Every message is tokenized once; the cost of each candidate cut is a suffix sum,
- * and the chosen prompt is assembled from the cached piece encodings by the same code path as
- * renderVicunaTokens, so promptTokens is the exact length of the ids sent.
+ * Pure: no I/O. Messages are tokenized at most once, newest first, and only as far back as the
+ * window could reach; the length of each candidate cut is a running sum. The chosen prompt is
+ * assembled from the cached piece encodings by the same code path as renderVicunaTokens, so
+ * promptTokens is the exact length of the ids sent.
  */
 import type { PromptPiece } from "./templates.js";
 import { encodeText } from "./tokenizer.js";
@@ -42,27 +43,39 @@ function checkPositiveInt(name: string, value: number): void {
 }
 
 /**
- * Prompt length, in tokens, when messages before `start` are dropped, for every even `start`.
- * A kept suffix renders exactly like the full prompt from message `start` on, except that its
- * first role marker is the one that follows the system prompt — the same piece as message 0's.
+ * The first message to keep: the smallest even index whose prompt leaves `completion` tokens of
+ * room, or the newest message if none does. A kept suffix renders exactly like the full prompt
+ * from that message on, except that its first role marker is the one after the system prompt —
+ * the same piece as message 0's — so each cut's length is a running sum of per-message piece
+ * lengths. Walking from the newest message back, tokenization stops at the first turn that no
+ * longer fits: older history is never tokenized, however long it is.
  */
-function costsByCut(pieces: readonly PromptPiece[], messageCount: number, encode: PieceEncoder): (start: number) => number {
-  const perMessage = new Array<number>(messageCount + 1).fill(0);
-  const roleTokens = new Array<number>(messageCount + 1).fill(0);
+function chooseCut(pieces: readonly PromptPiece[], messageCount: number, budget: number, encode: PieceEncoder): number {
+  const pieceTokens = (index: number): number => {
+    const piece = pieces[index]!;
+    return piece.kind === "eos" ? 1 : encode(piece.text, index === 0).length;
+  };
+  const piecesOf: number[][] = Array.from({ length: messageCount + 1 }, () => []);
   let headTokens = 1; // BOS
   pieces.forEach((piece, index) => {
-    const n = piece.kind === "eos" ? 1 : encode(piece.text, index === 0).length;
-    if (piece.kind === "system") {
-      headTokens += n;
-      return;
-    }
-    perMessage[piece.message]! += n;
-    if (piece.kind === "role") roleTokens[piece.message] = n;
+    if (piece.kind === "system") headTokens += pieceTokens(index);
+    else piecesOf[piece.message]!.push(index);
   });
-  const suffix = new Array<number>(messageCount + 2).fill(0);
-  for (let i = messageCount; i >= 0; i--) suffix[i] = suffix[i + 1]! + perMessage[i]!;
-  const firstRoleTokens = roleTokens[0]!;
-  return (start) => headTokens + firstRoleTokens + suffix[start]! - roleTokens[start]!;
+  // Every message's first piece is its role marker.
+  const roleTokens = (message: number): number => pieceTokens(piecesOf[message]![0]!);
+  const messageTokens = (message: number): number => piecesOf[message]!.reduce((sum, index) => sum + pieceTokens(index), 0);
+  headTokens += roleTokens(0);
+
+  const newest = messageCount - 1;
+  // Tokens of messages newest..end, the open assistant turn included.
+  let suffixTokens = messageTokens(newest) + messageTokens(messageCount);
+  let cut = newest;
+  for (let start = newest - 2; start >= 0; start -= 2) {
+    suffixTokens += messageTokens(start) + messageTokens(start + 1);
+    if (headTokens + suffixTokens - roleTokens(start) > budget) break;
+    cut = start;
+  }
+  return cut;
 }
 
 /** Drops the oldest whole turns (a user message together with its assistant answer) until prompt + max_tokens fits; always keeps the system prompt and the newest user message. A missing max_tokens gets min(default, room left) (at least 1, else fail). An explicit max_tokens that does not fit even with only the newest message → not ok (the message says how many tokens were requested and how many fit, like OpenAI's context_length_exceeded). */
@@ -74,13 +87,10 @@ export function fitToContext(input: FitInput): FitResult {
 
   const encode = memoEncoder();
   const messages = conversation.messages;
-  const costAt = costsByCut(vicunaPieces(conversation), messages.length, encode);
-  const newest = messages.length - 1;
   // Without max_tokens, keep room for the whole default answer while history can be dropped;
   // only a prompt that is long on its own gets a shorter answer.
   const completionTarget = maxTokens ?? defaultMaxTokens;
-  let start = 0;
-  while (start < newest && costAt(start) + completionTarget > contextLength) start += 2;
+  const start = chooseCut(vicunaPieces(conversation), messages.length, contextLength - completionTarget, encode);
 
   const kept: VicunaConversation = { system: conversation.system, messages: messages.slice(start) };
   const tokens = encodePieces(vicunaPieces(kept), encode).tokens;
