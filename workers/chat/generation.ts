@@ -9,8 +9,8 @@ import { encodeText } from "../prompt/tokenizer.js";
 import { streamCompletion, UpstreamError, type Backend, type CompletionParams } from "../upstream/vllm-client.js";
 
 export interface GenerationHooks {
-  /** Called with each text delta as it arrives; a rejection means the client is gone. */
-  onText(delta: string): Promise<void>;
+  /** Called with each text delta as it arrives and the worker that produced it; a rejection means the client is gone. */
+  onText(delta: string, workerId: string): Promise<void>;
   /** Told of each worker outcome (circuit breaker, metrics). */
   onWorkerOutcome?(backend: Backend, outcome: "success" | "failure", error?: UpstreamError): void;
 }
@@ -82,7 +82,7 @@ export async function generate(params: CompletionParams, options: GenerationOpti
           attemptText += event.text;
           result.text += event.text;
           result.workerId = backend.id;
-          await hooks.onText(event.text);
+          await hooks.onText(event.text, backend.id);
         } else {
           result.finishReason = event.finishReason;
           result.status = statusOf(event.finishReason);

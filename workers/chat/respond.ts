@@ -23,7 +23,7 @@ export interface ResponsePlan {
   backendApiKey: string | undefined;
   stream: boolean;
   includeUsage: boolean;
-  /** Extra response headers (turn ids, rate-limit headers). */
+  /** Extra response headers (turn ids, rate-limit headers); the answering worker is added as WORKER_HEADER. */
   headers: Record<string, string>;
   /** Stores the outcome of a generation that produced an answer (or part of one). */
   persist(result: GenerationResult): Promise<void>;
@@ -31,6 +31,9 @@ export interface ResponsePlan {
   rollback(result: GenerationResult): Promise<void>;
   onWorkerOutcome?: GenerationHooks["onWorkerOutcome"];
 }
+
+/** Names the GPU worker that produced the first token, for operators and tests. */
+export const WORKER_HEADER = "x-altiplano-worker";
 
 const PERSIST_ATTEMPTS = 4;
 const PERSIST_BACKOFF_MS = 150;
@@ -102,19 +105,22 @@ export async function respond(c: Context<AppEnv>, plan: ResponsePlan): Promise<R
       choices: [{ index: 0, message: { role: "assistant", content: result.text }, finish_reason: result.finishReason ?? "stop", logprobs: null }],
       usage: usageOf(result),
     };
-    return c.json(body, 200, plan.headers);
+    return c.json(body, 200, { ...plan.headers, ...(result.workerId ? { [WORKER_HEADER]: result.workerId } : {}) });
   }
 
   const stream = new ChunkStream({ id: plan.completionId, model: plan.model, created: plan.created, includeUsage: plan.includeUsage });
   let started = false;
+  // Set inside the onText callback, which TypeScript's narrowing cannot see.
+  const first: { workerId: string | null } = { workerId: null };
   let resolveGate!: (value: "started" | GenerationResult) => void;
   const gate = new Promise<"started" | GenerationResult>((resolve) => (resolveGate = resolve));
 
   const work = generate(plan.params, options, {
     onWorkerOutcome: plan.onWorkerOutcome,
-    async onText(delta) {
+    async onText(delta, workerId) {
       if (!started) {
         started = true;
+        first.workerId = workerId;
         resolveGate("started");
         await stream.start();
       }
@@ -142,9 +148,9 @@ export async function respond(c: Context<AppEnv>, plan: ResponsePlan): Promise<R
   });
   c.executionCtx.waitUntil(work);
 
-  const first = await gate;
-  if (first !== "started") {
-    const result = first;
+  const opened = await gate;
+  if (opened !== "started") {
+    const result = opened;
     if (result.status === "failed") {
       await withRetries(() => plan.rollback(result)).catch(logPersistFailure);
       throw generationError(result);
@@ -160,6 +166,11 @@ export async function respond(c: Context<AppEnv>, plan: ResponsePlan): Promise<R
   }
   return new Response(stream.readable, {
     status: 200,
-    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...plan.headers },
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      ...plan.headers,
+      ...(first.workerId ? { [WORKER_HEADER]: first.workerId } : {}),
+    },
   });
 }
