@@ -3,16 +3,34 @@
  * exports wrangler binds.
  */
 import { Hono } from "hono";
-import type { Env } from "./env.js";
+import type { AppEnv } from "./app-env.js";
+import { newId } from "./auth/key-material.js";
+import { authenticate } from "./auth/middleware.js";
 import { GatewayError, toGatewayError } from "./errors.js";
+import { adminKeysRoutes } from "./routes/admin-keys.js";
+import { chatCompletionsRoutes } from "./routes/chat-completions.js";
+import { conversationsRoutes } from "./routes/conversations.js";
+import { modelsRoutes } from "./routes/models.js";
 import { adminPoolRoutes } from "./routes/admin-pool.js";
 import { poolRoutes } from "./routes/pool.js";
 
 export { GpuPool } from "./pool/pool-do.js";
 
-const app = new Hono<{ Bindings: Env }>();
+const app = new Hono<AppEnv>();
+
+app.use(async (c, next) => {
+  c.set("requestId", newId("req"));
+  await next();
+  c.header("x-request-id", c.var.requestId);
+});
 
 app.get("/health", (c) => c.json({ ok: true }));
+app.use("/v1/*", authenticate);
+app.use("/admin/*", authenticate);
+app.route("/v1/models", modelsRoutes);
+app.route("/v1/chat/completions", chatCompletionsRoutes);
+app.route("/v1/conversations", conversationsRoutes);
+app.route("/admin/keys", adminKeysRoutes);
 app.route("/pool", poolRoutes);
 app.route("/admin/pool", adminPoolRoutes);
 
