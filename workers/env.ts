@@ -29,6 +29,13 @@ export interface Env {
   POOL_TARGET_KV_USAGE?: string;
   POOL_MIN_REPLICAS?: string;
   POOL_MAX_REPLICAS?: string;
+  /** Optional tuning vars, parsed in workers/config.ts (defaults there). */
+  AUTH_CACHE_TTL_MS?: string;
+  MAX_BODY_BYTES?: string;
+  MAX_MESSAGE_CHARS?: string;
+  TURN_LOCK_MS?: string;
+  FIRST_TOKEN_TIMEOUT_MS?: string;
+  MAX_ATTEMPTS?: string;
   /** Rate limit defaults, parsed in workers/limits/config.ts (defaults there; "unlimited" = none). */
   LIMIT_REQUESTS_PER_MINUTE?: string;
   LIMIT_TOKENS_PER_MINUTE?: string;
