@@ -69,6 +69,7 @@ export function checkConversation(c: VicunaConversation): TurnMessage[] {
   if (messages.length % 2 === 0) {
     throw new InvalidConversation("The last message must be from the user; the assistant's answer is what gets generated.");
   }
+  // Every role was checked above to be user or assistant.
   return messages as TurnMessage[];
 }
 
