@@ -29,7 +29,7 @@ export const chatCompletionsRoutes = new Hono<AppEnv>().post("/", async (c) => {
   const model = resolveModel(config, body.model);
   const conversation = toVicunaConversation(normaliseMessages(config, body.messages));
   const prompt = preparePrompt(model, conversation, body);
-  const candidates = chooseCandidates(config, { model: model.id, conversationId: null, prefixHash: prompt.prefixHash });
+  const candidates = chooseCandidates(config, { model: model.id, conversationId: null, prefixHash: prompt.prefixHash || null });
   const caller = c.var.caller;
   const owner = { keyId: caller.keyId, endUser: endUserOf(caller, body.user) };
   const requestId = c.var.requestId;

@@ -1,0 +1,137 @@
+/**
+ * The critical-path budget of DESIGN.md, counted: a conversation turn makes one D1 round trip
+ * before the request leaves for the GPU and one after; a stateless chat completion none before.
+ * The Worker runs in workerd against real local D1; only the GPU's HTTP answer is canned here
+ * (fetch to the worker URL), since this test counts database calls, not model behaviour.
+ */
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
+import app from "../../workers/index.js";
+import type { Env } from "../../workers/env.js";
+import { seedKey } from "./helpers.js";
+
+const WORKER_URL = "http://gpu-worker.test";
+
+function countingD1(db: D1Database, log: string[]): D1Database {
+  const originals = new WeakMap<object, D1PreparedStatement>();
+  const wrap = (stmt: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = new Proxy(stmt, {
+      get(target, prop) {
+        if (prop === "bind") return (...values: unknown[]) => wrap(target.bind(...values));
+        if (prop === "run" || prop === "all" || prop === "first" || prop === "raw") {
+          return (...args: unknown[]) => {
+            log.push("d1");
+            return (target[prop] as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    originals.set(proxy, stmt);
+    return proxy;
+  };
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === "prepare") return (query: string) => wrap(target.prepare(query));
+      if (prop === "batch") {
+        return (statements: D1PreparedStatement[]) => {
+          log.push("d1");
+          return target.batch(statements.map((s) => originals.get(s) ?? s));
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+function cannedCompletion(): Response {
+  const frames = [
+    { choices: [{ index: 0, text: " Hello", finish_reason: null }] },
+    { choices: [{ index: 0, text: " there.", finish_reason: "stop" }] },
+    { choices: [], usage: { prompt_tokens: 40, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 0 } } },
+  ];
+  const body = frames.map((f) => `data: ${JSON.stringify(f)}\n\n`).join("") + "data: [DONE]\n\n";
+  return new Response(body, { headers: { "content-type": "text/event-stream" } });
+}
+
+function setup(log: string[]): Env {
+  const realFetch = globalThis.fetch;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (url.startsWith(WORKER_URL)) {
+      log.push("gpu");
+      return cannedCompletion();
+    }
+    return realFetch(input, init);
+  });
+  return {
+    ...env,
+    DB: countingD1(env.DB, log),
+    STATIC_BACKENDS: JSON.stringify([{ id: "w1", url: WORKER_URL, models: ["vicuna-13b-v1.5"] }]),
+  };
+}
+
+/** Sends a request through the Worker and waits for its background work; returns status, headers and body text. */
+async function send(testEnv: Env, key: string, method: string, path: string, body?: unknown): Promise<{ status: number; headers: Headers; text: string }> {
+  const ctx = createExecutionContext();
+  const res = await app.fetch(
+    new Request(`https://gateway.test${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    }),
+    testEnv,
+    ctx,
+  );
+  const text = await res.text();
+  await waitOnExecutionContext(ctx);
+  return { status: res.status, headers: res.headers, text };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("D1 round trips per turn", () => {
+  it("a conversation turn: one before the GPU, one after (key cached)", async () => {
+    const log: string[] = [];
+    const testEnv = setup(log);
+    const { key } = await seedKey("user");
+    const created = await send(testEnv, key, "POST", "/v1/conversations", {});
+    expect(created.status).toBe(201);
+    const conversationId = z.object({ id: z.string() }).parse(JSON.parse(created.text)).id;
+
+    log.length = 0;
+    const turn = await send(testEnv, key, "POST", `/v1/conversations/${conversationId}/messages`, { content: "hi" });
+    expect(turn.status).toBe(200);
+    expect(log).toEqual(["d1", "gpu", "d1"]);
+
+    log.length = 0;
+    await send(testEnv, key, "POST", `/v1/conversations/${conversationId}/messages`, { content: "and streamed", stream: true });
+    expect(log).toEqual(["d1", "gpu", "d1"]);
+  });
+
+  it("a chat completion: none before the GPU, the usage ledger after", async () => {
+    const log: string[] = [];
+    const testEnv = setup(log);
+    const { key } = await seedKey("user");
+    await send(testEnv, key, "GET", "/v1/models");
+    log.length = 0;
+    const res = await send(testEnv, key, "POST", "/v1/chat/completions", { model: "vicuna-13b-v1.5", messages: [{ role: "user", content: "hi" }] });
+    expect(res.status).toBe(200);
+    expect(log).toEqual(["gpu", "d1"]);
+  });
+
+  it("an uncached key costs one lookup, then none", async () => {
+    const log: string[] = [];
+    const testEnv = setup(log);
+    const { key } = await seedKey("user");
+    await send(testEnv, key, "GET", "/v1/models");
+    expect(log).toEqual(["d1"]);
+    await send(testEnv, key, "GET", "/v1/models");
+    expect(log).toEqual(["d1"]);
+  });
+});
