@@ -150,16 +150,19 @@ export class StreamRenderer {
   }
 
   async #apply(views: ReplyMessageView[]): Promise<void> {
+    // New messages first (in order), then edits from the last message back: at every instant the
+    // last message shows the reply's true state, never an earlier one's "finished-looking" cut.
     for (const [i, view] of views.entries()) {
-      if (sameView(this.#shown[i], view)) continue;
-      const payload = { content: view.content, components: toComponents(view.buttons) };
-      const existing = this.#messages[i];
-      if (existing) {
-        await existing.edit(payload);
-      } else {
-        this.#messages.push(await this.#opts.channel.send(payload));
-        if (i === 0 && this.#firstTextAtMs !== null) this.#opts.onFirstVisible?.(performance.now() - this.#firstTextAtMs);
-      }
+      if (this.#messages[i]) continue;
+      this.#messages.push(await this.#opts.channel.send(this.#payload(view)));
+      this.#shown[i] = view;
+      if (i === 0 && this.#firstTextAtMs !== null) this.#opts.onFirstVisible?.(performance.now() - this.#firstTextAtMs);
+    }
+    for (let i = Math.min(views.length, this.#messages.length) - 1; i >= 0; i--) {
+      const view = views[i];
+      const message = this.#messages[i];
+      if (!view || !message || sameView(this.#shown[i], view)) continue;
+      await message.edit(this.#payload(view));
       this.#shown[i] = view;
     }
     // A later split can need fewer messages than an earlier one did; drop the extras.
@@ -168,5 +171,9 @@ export class StreamRenderer {
       this.#shown.pop();
       await extra?.delete();
     }
+  }
+
+  #payload(view: ReplyMessageView) {
+    return { content: view.content, components: toComponents(view.buttons) };
   }
 }

@@ -61,6 +61,7 @@ describe("fake discord with a real discord.js client", () => {
     fake.simulateUserMessage({ channelId: dm.id, content: "psst", authorId: bob.id });
     const message = await received;
     expect(message.channel.isDMBased()).toBe(true);
+    if (!message.channel.isSendable()) throw new Error("DM channel is not sendable");
     await message.channel.send("hello bob");
     expect(fake.messagesIn(dm.id).map((m) => m.content)).toEqual(["psst", "hello bob"]);
   });
@@ -94,5 +95,20 @@ describe("fake discord with a real discord.js client", () => {
   it("rejects a wrong token like Discord does", async () => {
     const res = await fetch(`${fake.restApiUrl}/v10/users/@me`, { headers: { authorization: "Bot wrong" } });
     expect(res.status).toBe(401);
+  });
+});
+
+describe("fake discord: deferred interaction replies", () => {
+  it("edits the deferred original and keeps it ephemeral", async () => {
+    const dan = fake.addUser({ username: "dan" });
+    await client.application.commands.set([{ name: "slow", description: "slow" }], fake.guildId);
+    client.once(Events.InteractionCreate, (i) => {
+      if (!i.isChatInputCommand()) return;
+      void i.deferReply({ flags: MessageFlags.Ephemeral }).then(() => i.editReply("finally"));
+    });
+    const slash = fake.simulateInteraction({ kind: "command", name: "slow", channelId: fake.generalChannelId, userId: dan.id });
+    const reply = await fake.waitForMessage((m) => m.interactionId === slash.id && m.content === "finally");
+    expect(fake.state.isEphemeral(reply)).toBe(true);
+    expect(slash.callbacks).toEqual([5]);
   });
 });

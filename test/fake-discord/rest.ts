@@ -94,7 +94,8 @@ export class FakeRest {
     const method = req.method ?? "GET";
     this.requestLog.push({ method, path: url.pathname });
     try {
-      const path = url.pathname.replace(/^\/api\/v10/, "");
+      // discord.js encodes "@original" and "@me" as %40; route on the decoded form.
+      const path = url.pathname.replace(/^\/api\/v10/, "").replace(/%40/gi, "@");
       const route = this.#routes.find((r) => r.method === method && r.pattern.test(path));
       if (!url.pathname.startsWith("/api/v10/") || !route) throw new HttpError(404, `no route ${method} ${url.pathname}`);
       if (route.auth && req.headers.authorization !== `Bot ${this.#token}`) throw new HttpError(401, "401: Unauthorized");
