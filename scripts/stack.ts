@@ -1,7 +1,8 @@
 /**
- * Starts the whole platform locally: vLLM simulators and the gateway under `wrangler dev` (workerd,
- * local D1 with the real migrations, local Durable Objects). Used by `npm start` and by the
- * end-to-end tests, so both run exactly the same stack. Everything listens on 127.0.0.1.
+ * Starts the whole platform locally: the gateway under `wrangler dev` (workerd, local D1 with the
+ * real migrations, local Durable Objects) and GPU workers, each a vLLM simulator with an agent
+ * beside it that joins the gateway's pool by heartbeat, as on a real GPU box. Used by `npm start`
+ * and by the end-to-end tests, so both run exactly the same stack. Everything is on 127.0.0.1.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -11,8 +12,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { startAgent, type RunningAgent } from "../gpu-backend/agent/agent.js";
 import { startSimulator } from "../gpu-backend/sim/server.js";
 import type { SimConfig } from "../gpu-backend/sim/config.js";
+import { AdminPool } from "../wire/pool-admin.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const WRANGLER_BIN = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -22,11 +25,22 @@ const CreatedKeyBody = z.object({ key: z.string().min(1) });
 
 export type RunningSim = Awaited<ReturnType<typeof startSimulator>>;
 
+/** One simulated GPU box: the simulator and the agent that registers it. */
+export interface LocalWorker {
+  id: string;
+  sim: RunningSim;
+  agent: RunningAgent;
+  /** Stops agent and simulator at once, as a machine that dies. */
+  kill(): Promise<void>;
+}
+
 export interface StackOptions {
   /** Number of simulated GPU workers. */
   sims?: number;
   /** Simulator settings applied to every worker (reply mode, fast, latencies…). */
   sim?: Partial<SimConfig>;
+  /** Agent heartbeat interval; the pool's POOL_HEARTBEAT_INTERVAL_MS is set to match. */
+  heartbeatIntervalMs?: number;
   /** Where local D1 / Durable Object state lives; a fresh temp dir when omitted (and removed on stop). */
   stateDir?: string;
   /** Gateway port; a free one when omitted. */
@@ -44,7 +58,18 @@ export interface Stack {
   adminKey: string;
   /** A ready key with role `user`. */
   userKey: string;
+  /** Simulators of the workers started with the stack (in order: sim-1, sim-2, …). */
   sims: RunningSim[];
+  /** Every worker started so far, also those added later. */
+  workers: LocalWorker[];
+  /** The pool token agents present. */
+  poolToken: string;
+  /** Starts one more simulator + agent; resolves once the agent runs (not yet once the pool lists it). */
+  addWorker(id: string, sim?: Partial<SimConfig>): Promise<LocalWorker>;
+  /** The pool as GET /admin/pool shows it. */
+  pool(): Promise<AdminPool>;
+  /** Waits until the pool lists these workers as ready. */
+  waitForReady(ids: readonly string[], timeoutMs?: number): Promise<void>;
   /** Creates a key through the admin API and returns its plaintext. */
   createKey(role: "admin" | "user" | "bot", name: string): Promise<string>;
   stop(): Promise<void>;
@@ -133,30 +158,28 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const ownsStateDir = options.stateDir === undefined;
   const stateDir = options.stateDir ?? (await mkdtemp(path.join(tmpdir(), "altiplano-stack-")));
   await mkdir(stateDir, { recursive: true });
-  const sims: RunningSim[] = [];
+  const workers: LocalWorker[] = [];
   let wrangler: ChildProcess | null = null;
   const stop = async (): Promise<void> => {
+    await Promise.all(workers.map((w) => w.kill()));
     if (wrangler) {
       killGroup(wrangler, "SIGTERM");
       const exited = await Promise.race([waitForExit(wrangler).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
       if (!exited) killGroup(wrangler, "SIGKILL");
     }
-    await Promise.all(sims.map((s) => s.stop().catch(() => undefined)));
     if (ownsStateDir) await rm(stateDir, { recursive: true, force: true });
   };
 
   try {
-    const simCount = options.sims ?? 2;
-    for (let i = 0; i < simCount; i++) {
-      sims.push(await startSimulator({ workerId: `sim-${i + 1}`, model: MODEL_ID, ...options.sim }));
-    }
     await applyMigrations(stateDir, options.verbose ?? false);
-
     const adminKey = options.adminKey ?? `sk-admin-${randomBytes(18).toString("base64url")}`;
+    const poolToken = `pool-${randomBytes(18).toString("base64url")}`;
+    const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1_000;
     const port = options.port ?? (await freePort());
     const vars: Record<string, string> = {
       ADMIN_API_KEY: adminKey,
-      STATIC_BACKENDS: JSON.stringify(sims.map((s) => ({ id: s.workerId, url: s.url, models: [MODEL_ID] }))),
+      POOL_TOKEN: poolToken,
+      POOL_HEARTBEAT_INTERVAL_MS: String(heartbeatIntervalMs),
       ...options.vars,
     };
     const envFile = path.join(stateDir, "gateway.env");
@@ -178,6 +201,51 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const url = `http://127.0.0.1:${port}`;
     await waitForGateway(url, wrangler, output);
 
+    const adminGet = async (route: string): Promise<unknown> => {
+      const res = await fetch(`${url}${route}`, { headers: { authorization: `Bearer ${adminKey}` } });
+      if (!res.ok) throw new Error(`GET ${route} failed: ${res.status} ${await res.text()}`);
+      return res.json();
+    };
+    const pool = async (): Promise<AdminPool> => AdminPool.parse(await adminGet("/admin/pool"));
+    const waitForReady = async (ids: readonly string[], timeoutMs = 30_000): Promise<void> => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const ready = new Set((await pool()).workers.filter((w) => w.state === "ready").map((w) => w.id));
+        if (ids.every((id) => ready.has(id))) return;
+        if (Date.now() > deadline) throw new Error(`workers ${ids.join(", ")} did not become ready within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const addWorker = async (id: string, sim: Partial<SimConfig> = {}): Promise<LocalWorker> => {
+      const simulator = await startSimulator({ workerId: id, model: MODEL_ID, ...options.sim, ...sim });
+      const agent = startAgent(
+        {
+          gatewayUrl: url,
+          vllmUrl: simulator.url,
+          workerId: id,
+          poolToken,
+          pollIntervalMs: heartbeatIntervalMs,
+          drainSettleMs: Math.min(3_000, 2 * heartbeatIntervalMs),
+        },
+        { log: options.verbose ? (line) => console.log(`[agent ${id}] ${line}`) : () => undefined },
+      );
+      const worker: LocalWorker = {
+        id,
+        sim: simulator,
+        agent,
+        kill: async () => {
+          await agent.stop().catch(() => undefined);
+          await simulator.stop().catch(() => undefined);
+        },
+      };
+      workers.push(worker);
+      return worker;
+    };
+
+    const simCount = options.sims ?? 2;
+    for (let i = 0; i < simCount; i++) await addWorker(`sim-${i + 1}`);
+    await waitForReady(workers.map((w) => w.id));
+
     const createKey = async (role: "admin" | "user" | "bot", name: string): Promise<string> => {
       const res = await fetch(`${url}/admin/keys`, {
         method: "POST",
@@ -188,7 +256,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return CreatedKeyBody.parse(await res.json()).key;
     };
     const userKey = await createKey("user", "local user");
-    return { url, adminKey, userKey, sims, createKey, stop };
+    return {
+      url,
+      adminKey,
+      userKey,
+      poolToken,
+      sims: workers.map((w) => w.sim),
+      workers,
+      addWorker,
+      pool,
+      waitForReady,
+      createKey,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -17,13 +17,6 @@ export const ModelConfig = z.object({
 });
 export type ModelConfig = z.infer<typeof ModelConfig>;
 
-export const StaticBackend = z.object({
-  id: z.string().min(1),
-  url: z.string().url(),
-  models: z.array(z.string().min(1)).min(1),
-});
-export type StaticBackend = z.infer<typeof StaticBackend>;
-
 const JsonText = <T extends z.ZodTypeAny>(schema: T) =>
   z.string().transform((text, ctx) => {
     try {
@@ -47,7 +40,6 @@ const IntText = (fallback: number) =>
 
 const GatewayConfigSchema = z.object({
   MODELS: JsonText(z.array(ModelConfig).min(1)),
-  STATIC_BACKENDS: JsonText(z.array(StaticBackend)).optional().default([]),
   /** How long an isolate trusts a cached key lookup; also the revocation bound. */
   AUTH_CACHE_TTL_MS: IntText(30_000),
   /** Largest accepted request body. */
@@ -65,7 +57,6 @@ const GatewayConfigSchema = z.object({
 export interface GatewayConfig {
   models: Map<string, ModelConfig>;
   defaultModel: ModelConfig;
-  staticBackends: StaticBackend[];
   authCacheTtlMs: number;
   maxBodyBytes: number;
   maxMessageChars: number;
@@ -89,7 +80,6 @@ export function getConfig(env: Env): GatewayConfig {
   const config: GatewayConfig = {
     models,
     defaultModel: v.MODELS[0]!,
-    staticBackends: v.STATIC_BACKENDS,
     authCacheTtlMs: v.AUTH_CACHE_TTL_MS,
     maxBodyBytes: v.MAX_BODY_BYTES,
     maxMessageChars: v.MAX_MESSAGE_CHARS,

@@ -10,8 +10,6 @@ export interface Env {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   /** JSON list of served models (see workers/config.ts). */
   MODELS: string;
-  /** JSON list of static backends {id, url, models}. */
-  STATIC_BACKENDS: string;
   /** Bootstrap admin key (secret). */
   ADMIN_API_KEY?: string;
   /** Token GPU agents present on heartbeats (secret). */

@@ -2,10 +2,11 @@
  * The critical-path budget of DESIGN.md, counted: a conversation turn makes one D1 round trip
  * before the request leaves for the GPU and one after; a stateless chat completion none before.
  * The Worker runs in workerd against real local D1; only the GPU's HTTP answer is canned here
- * (fetch to the worker URL), since this test counts database calls, not model behaviour.
+ * (fetch to the worker URL), since this test counts database calls, not model behaviour. The
+ * pool snapshot is a Durable Object call at most once a second per isolate, not per request.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import app from "../../workers/index.js";
 import type { Env } from "../../workers/env.js";
@@ -57,6 +58,23 @@ function cannedCompletion(): Response {
   return new Response(body, { headers: { "content-type": "text/event-stream" } });
 }
 
+/** Registers the canned worker in the pool the way an agent does. */
+async function registerWorker(): Promise<void> {
+  const res = await SELF.fetch("https://gateway.test/pool/heartbeat", {
+    method: "POST",
+    headers: { authorization: "Bearer pool-test-token", "content-type": "application/json" },
+    body: JSON.stringify({
+      workerId: "w1",
+      url: WORKER_URL,
+      models: [{ id: "vicuna-13b-v1.5", maxModelLen: 4096 }],
+      state: "ready",
+      healthy: true,
+      load: { running: 0, waiting: 0, kvCacheUsage: 0, prefixCacheHitRate: 0, tokensPerSecond: 0 },
+    }),
+  });
+  expect(res.status).toBe(200);
+}
+
 function setup(log: string[]): Env {
   const realFetch = globalThis.fetch;
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
@@ -67,11 +85,7 @@ function setup(log: string[]): Env {
     }
     return realFetch(input, init);
   });
-  return {
-    ...env,
-    DB: countingD1(env.DB, log),
-    STATIC_BACKENDS: JSON.stringify([{ id: "w1", url: WORKER_URL, models: ["vicuna-13b-v1.5"] }]),
-  };
+  return { ...env, DB: countingD1(env.DB, log) };
 }
 
 /** Sends a request through the Worker and waits for its background work; returns status, headers and body text. */
@@ -90,6 +104,8 @@ async function send(testEnv: Env, key: string, method: string, path: string, bod
   await waitOnExecutionContext(ctx);
   return { status: res.status, headers: res.headers, text };
 }
+
+beforeEach(registerWorker);
 
 afterEach(() => {
   vi.restoreAllMocks();

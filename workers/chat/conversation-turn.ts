@@ -13,7 +13,7 @@ import type { Owner } from "../db/conversation-store.js";
 import { abandonTurn, beginTurn, finishTurn } from "../db/turn-store.js";
 import { GatewayError, invalidRequest, notFound } from "../errors.js";
 import { checkConversation } from "../prompt/vicuna.js";
-import { chooseCandidates } from "../upstream/candidates.js";
+import { chooseCandidates, poolHooks } from "../upstream/candidates.js";
 import { promptTurns, planRegenerate } from "./history.js";
 import { completionParams, messageTooLong, preparePrompt, resolveModel } from "./prepare.js";
 import { respond } from "./respond.js";
@@ -85,7 +85,7 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
     const vicuna = { system: conversation.systemPrompt, messages: turns };
     checkConversation(vicuna);
     const prompt = preparePrompt(model, vicuna, input.sampling);
-    const candidates = chooseCandidates(config, { model: model.id, conversationId: conversation.id, prefixHash: prompt.prefixHash });
+    const candidates = await chooseCandidates(c.env, { model: model.id, conversationId: conversation.id, prefixHash: prompt.prefixHash });
     const assistantId = newId("msg");
 
     return await respond(c, {
@@ -94,6 +94,7 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
       created: Math.floor(Date.now() / 1000),
       params: completionParams(model, prompt, input.sampling),
       candidates,
+      poolHooks: poolHooks(c.env, (p) => c.executionCtx.waitUntil(p)),
       maxAttempts: config.maxAttempts,
       firstTokenTimeoutMs: config.firstTokenTimeoutMs,
       backendApiKey: c.env.BACKEND_API_KEY,

@@ -13,6 +13,8 @@ export interface GenerationHooks {
   onText(delta: string, workerId: string): Promise<void>;
   /** Told of each worker outcome (circuit breaker, metrics). */
   onWorkerOutcome?(backend: Backend, outcome: "success" | "failure", error?: UpstreamError): void;
+  /** Told when an attempt starts; the returned function is called when it ends (in-flight counts). */
+  onAttempt?(backend: Backend): () => void;
 }
 
 export interface GenerationOptions {
@@ -76,6 +78,7 @@ export async function generate(params: CompletionParams, options: GenerationOpti
       maxTokens: params.maxTokens - result.completionTokens,
     };
     let attemptText = "";
+    const endAttempt = hooks.onAttempt?.(backend);
     try {
       for await (const event of streamCompletion(backend, attemptParams, options)) {
         if (event.kind === "text") {
@@ -109,7 +112,8 @@ export async function generate(params: CompletionParams, options: GenerationOpti
         return result;
       }
       result.error = err;
-      hooks.onWorkerOutcome?.(backend, "failure", err);
+      // A 4xx is about the request, not the worker: it must not trip the worker's breaker.
+      if (err.retryable) hooks.onWorkerOutcome?.(backend, "failure", err);
       if (!err.retryable) return result;
       if (result.completionTokens >= params.maxTokens) {
         result.status = "length";
@@ -117,6 +121,8 @@ export async function generate(params: CompletionParams, options: GenerationOpti
         result.error = null;
         return result;
       }
+    } finally {
+      endAttempt?.();
     }
   }
   return result;

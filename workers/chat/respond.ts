@@ -29,7 +29,8 @@ export interface ResponsePlan {
   persist(result: GenerationResult): Promise<void>;
   /** Undoes the turn when it fails before any token, so a retry starts clean. */
   rollback(result: GenerationResult): Promise<void>;
-  onWorkerOutcome?: GenerationHooks["onWorkerOutcome"];
+  /** Pool bookkeeping per attempt (in-flight counts, circuit breaker). */
+  poolHooks?: Pick<GenerationHooks, "onAttempt" | "onWorkerOutcome">;
 }
 
 /** Names the GPU worker that produced the first token, for operators and tests. */
@@ -90,7 +91,7 @@ export async function respond(c: Context<AppEnv>, plan: ResponsePlan): Promise<R
   };
 
   if (!plan.stream) {
-    const result = await generate(plan.params, options, { onText: async () => undefined, onWorkerOutcome: plan.onWorkerOutcome });
+    const result = await generate(plan.params, options, { ...plan.poolHooks, onText: async () => undefined });
     if (result.status === "failed" && result.text === "") {
       await withRetries(() => plan.rollback(result)).catch(logPersistFailure);
       throw generationError(result);
@@ -116,7 +117,7 @@ export async function respond(c: Context<AppEnv>, plan: ResponsePlan): Promise<R
   const gate = new Promise<"started" | GenerationResult>((resolve) => (resolveGate = resolve));
 
   const work = generate(plan.params, options, {
-    onWorkerOutcome: plan.onWorkerOutcome,
+    ...plan.poolHooks,
     async onText(delta, workerId) {
       if (!started) {
         started = true;

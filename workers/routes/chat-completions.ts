@@ -10,7 +10,7 @@ import { finishTurn } from "../db/turn-store.js";
 import { newId } from "../auth/key-material.js";
 import { readJsonBody } from "../http/json-body.js";
 import { toVicunaConversation } from "../prompt/vicuna.js";
-import { chooseCandidates } from "../upstream/candidates.js";
+import { chooseCandidates, poolHooks } from "../upstream/candidates.js";
 import { endUserOf } from "./end-user.js";
 
 const ChatCompletionBody = z
@@ -29,7 +29,7 @@ export const chatCompletionsRoutes = new Hono<AppEnv>().post("/", async (c) => {
   const model = resolveModel(config, body.model);
   const conversation = toVicunaConversation(normaliseMessages(config, body.messages));
   const prompt = preparePrompt(model, conversation, body);
-  const candidates = chooseCandidates(config, { model: model.id, conversationId: null, prefixHash: prompt.prefixHash || null });
+  const candidates = await chooseCandidates(c.env, { model: model.id, conversationId: null, prefixHash: prompt.prefixHash || null });
   const caller = c.var.caller;
   const owner = { keyId: caller.keyId, endUser: endUserOf(caller, body.user) };
   const requestId = c.var.requestId;
@@ -50,6 +50,7 @@ export const chatCompletionsRoutes = new Hono<AppEnv>().post("/", async (c) => {
     created: Math.floor(Date.now() / 1000),
     params: completionParams(model, prompt, body),
     candidates,
+    poolHooks: poolHooks(c.env, (p) => c.executionCtx.waitUntil(p)),
     maxAttempts: config.maxAttempts,
     firstTokenTimeoutMs: config.firstTokenTimeoutMs,
     backendApiKey: c.env.BACKEND_API_KEY,

@@ -1,30 +1,24 @@
 /**
- * Which workers may answer a request, in order: the routing policy applied to the workers this
- * isolate knows. Until the dynamic pool is wired in, these are the static backends from
- * configuration, seen as always-ready workers with no reported load.
+ * Which workers may answer a request, in order: the routing policy applied to this isolate's view
+ * of the GPU pool (a snapshot at most a second old plus its own in-flight counts).
  */
-import type { GatewayConfig } from "../config.js";
+import type { Env } from "../env.js";
 import { serviceUnavailable } from "../errors.js";
-import { DEFAULT_ROUTING_OPTIONS, routeRequest, type RouteRequest, type WorkerView } from "../pool/routing.js";
+import { DEFAULT_ROUTING_OPTIONS, routeRequest, type RouteRequest } from "../pool/routing.js";
+import { beginRequest, getWorkerViews, reportWorkerFailure, reportWorkerSuccess } from "../pool/snapshot-cache.js";
+import type { GenerationHooks } from "../chat/generation.js";
 import type { Backend } from "./vllm-client.js";
 
-function staticViews(config: GatewayConfig): WorkerView[] {
-  return config.staticBackends.map((b) => ({
-    id: b.id,
-    url: b.url,
-    models: b.models,
-    state: "ready",
-    running: 0,
-    waiting: 0,
-    kvCacheUsage: 0,
-    inFlight: 0,
-    cooldownUntil: 0,
-  }));
-}
-
 /** Ordered candidates for a request, or a 503 saying why there are none. */
-export function chooseCandidates(config: GatewayConfig, request: RouteRequest, now = Date.now()): Backend[] {
-  const decision = routeRequest(staticViews(config), request, { options: DEFAULT_ROUTING_OPTIONS, now, random: Math.random });
+export async function chooseCandidates(env: Env, request: RouteRequest, now = Date.now()): Promise<Backend[]> {
+  let views;
+  try {
+    views = await getWorkerViews(env, now);
+  } catch (err) {
+    console.error("pool unreachable", err);
+    throw serviceUnavailable("The GPU pool cannot be reached right now. Try again shortly.", "pool_unavailable", 2);
+  }
+  const decision = routeRequest(views, request, { options: DEFAULT_ROUTING_OPTIONS, now, random: Math.random });
   switch (decision.kind) {
     case "route":
       return decision.candidates.map((w) => ({ id: w.id, url: w.url }));
@@ -33,4 +27,19 @@ export function chooseCandidates(config: GatewayConfig, request: RouteRequest, n
     case "overloaded":
       throw serviceUnavailable(`Every GPU worker serving '${request.model}' is saturated. Try again shortly.`, "overloaded", decision.retryAfterSeconds);
   }
+}
+
+/**
+ * Hooks that keep the pool informed of one request's attempts: in-flight counts for this
+ * isolate's routing, and outcomes for the pool's shared circuit breaker (reported in the
+ * background so they never delay the answer).
+ */
+export function poolHooks(env: Env, waitUntil: (p: Promise<unknown>) => void): Pick<GenerationHooks, "onAttempt" | "onWorkerOutcome"> {
+  return {
+    onAttempt: (backend) => beginRequest(backend.id),
+    onWorkerOutcome(backend, outcome) {
+      const report = outcome === "success" ? reportWorkerSuccess(env, backend.id) : reportWorkerFailure(env, backend.id);
+      waitUntil(report.catch((err: unknown) => console.error("could not report a worker outcome to the pool", err)));
+    },
+  };
 }
