@@ -10,6 +10,7 @@
  * stops.
  */
 import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { Heartbeat, HeartbeatReply, type ServedModel, type WorkerLoad } from "../../wire/heartbeat.js";
 import { isPreemptionNotice, nextDelayMs } from "./backoff.js";
 import { resolveAgentConfig, type AgentConfig, type AgentOptions } from "./config.js";
@@ -248,6 +249,9 @@ export function startAgent(options: AgentOptions, deps: AgentDeps = {}): Running
       }
       const outcome = { reason, waitedMs: Date.now() - startedAt };
       log(`drained (${reason}) after ${outcome.waitedMs} ms; stopping`);
+      if (config.drainedFile !== undefined) {
+        await writeFile(config.drainedFile, `${reason}\n`).catch((err: unknown) => log(`cannot write ${config.drainedFile}: ${errorText(err)}`));
+      }
       await halt(outcome);
       return outcome;
     })();

@@ -42,6 +42,8 @@ export const AgentOptionsSchema = z.object({
   preemptionFile: z.string().min(1).optional().describe("drain when this file appears (default: none)"),
   /** An HTTP endpoint polled for a preemption notice (cloud metadata); 200 with a body other than FALSE means preempted. */
   preemptionUrl: httpUrl.optional().describe("drain when this URL answers 200 with a body other than FALSE (default: none)"),
+  /** Written once the drain has finished, so a sibling container's preStop hook can let vLLM stop. */
+  drainedFile: z.string().min(1).optional().describe("write this file when a drain finishes (default: none)"),
   /** Pool token (env POOL_TOKEN only). */
   poolToken: z.string().min(1, "POOL_TOKEN must be set").describe("the gateway's pool token (required)"),
   /** vLLM's --api-key, needed for /v1/models (env VLLM_API_KEY only). */
