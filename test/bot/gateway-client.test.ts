@@ -1,0 +1,143 @@
+/**
+ * The gateway client against scripted HTTP responses (an injected fetch): SSE parsing, errors in
+ * the stream and in the status line, Retry-After and x-should-retry, retries of safe calls only.
+ */
+import { describe, expect, it } from "vitest";
+import { GatewayClient } from "../../bot/gateway-client.js";
+import { GatewayCallError } from "../../bot/gateway-error.js";
+import type { TurnEvent } from "../../bot/sse-turn.js";
+
+type Script = Array<Response | Error>;
+
+function clientWith(script: Script) {
+  const calls: Array<{ url: string; method: string; body: string | null }> = [];
+  const fetchFn: typeof fetch = async (input, init) => {
+    calls.push({ url: String(input), method: init?.method ?? "GET", body: typeof init?.body === "string" ? init.body : null });
+    const next = script.shift();
+    if (!next) throw new Error("script exhausted");
+    if (next instanceof Error) throw next;
+    return next;
+  };
+  const client = new GatewayClient({ baseUrl: "http://gw.test/", apiKey: "sk-bot", fetch: fetchFn, sleep: async () => {} });
+  return { client, calls };
+}
+
+function sse(events: string[], headers: Record<string, string> = {}): Response {
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const enc = new TextEncoder();
+      // Split mid-event to exercise the parser's buffering.
+      const text = events.map((e) => `data: ${e}\n\n`).join("");
+      controller.enqueue(enc.encode(text.slice(0, 7)));
+      controller.enqueue(enc.encode(text.slice(7)));
+      controller.close();
+    },
+  });
+  return new Response(body, { status: 200, headers: { "content-type": "text/event-stream", ...headers } });
+}
+
+const chunk = (content: string | null, finish: string | null = null) =>
+  JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: content === null ? {} : { content }, finish_reason: finish, logprobs: null }] });
+
+const errorJson = (status: number, code: string, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify({ error: { message: "nope", type: "rate_limit_error", param: null, code } }), { status, headers: { "content-type": "application/json", ...headers } });
+
+async function collect(events: AsyncGenerator<TurnEvent>): Promise<TurnEvent[]> {
+  const out: TurnEvent[] = [];
+  for await (const e of events) out.push(e);
+  return out;
+}
+
+describe("GatewayClient turns", () => {
+  it("streams deltas and the finish reason, with ids from the headers", async () => {
+    const { client, calls } = clientWith([
+      sse([chunk("Hel"), chunk("lo"), chunk(null, "stop"), "[DONE]"], { "x-conversation-id": "conv_1", "x-message-id": "msg_2" }),
+    ]);
+    const turn = await client.sendTurn({ conversationId: "conv_1", body: { content: "hi", user: "42" } });
+    expect(turn.assistantMessageId).toBe("msg_2");
+    expect(await collect(turn.events)).toEqual([
+      { kind: "delta", text: "Hel" },
+      { kind: "delta", text: "lo" },
+      { kind: "finish", reason: "stop" },
+    ]);
+    expect(calls[0]?.url).toBe("http://gw.test/v1/conversations/conv_1/messages");
+    expect(JSON.parse(calls[0]?.body ?? "{}")).toEqual({ content: "hi", user: "42", stream: true });
+  });
+
+  it("turns an error event inside the stream into a GatewayCallError after the text before it", async () => {
+    const { client } = clientWith([sse([chunk("Part"), JSON.stringify({ error: { message: "all workers failed", type: "server_error", param: null, code: "no_workers" } })])]);
+    const turn = await client.sendTurn({ conversationId: "conv_1", body: { content: "hi" } });
+    const seen: TurnEvent[] = [];
+    const failure = await (async () => {
+      try {
+        for await (const e of turn.events) seen.push(e);
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(seen).toEqual([{ kind: "delta", text: "Part" }]);
+    expect(failure).toBeInstanceOf(GatewayCallError);
+    expect((failure as GatewayCallError).status).toBe(503);
+  });
+
+  it("reports a stream that ends without [DONE] as a failure", async () => {
+    const { client } = clientWith([sse([chunk("cut")])]);
+    const turn = await client.sendTurn({ conversationId: "conv_1", body: { content: "hi" } });
+    await expect(collect(turn.events)).rejects.toMatchObject({ status: 502 });
+  });
+
+  it("reads Retry-After and x-should-retry from a 429", async () => {
+    const { client } = clientWith([errorJson(429, "rate_limit_exceeded", { "retry-after": "7" })]);
+    await expect(client.sendTurn({ conversationId: "conv_1", body: { content: "hi" } })).rejects.toMatchObject({ status: 429, code: "rate_limit_exceeded", retryAfterSeconds: 7, shouldRetry: null });
+    const quota = clientWith([errorJson(429, "insufficient_quota", { "x-should-retry": "false" })]);
+    await expect(quota.client.sendTurn({ conversationId: "conv_1", body: { content: "hi" } })).rejects.toMatchObject({ shouldRetry: false, retryAfterSeconds: null });
+  });
+
+  it("does not retry a turn after a network error (it may have been accepted)", async () => {
+    const { client, calls } = clientWith([new TypeError("fetch failed"), sse(["[DONE]"])]);
+    await expect(client.sendTurn({ conversationId: "conv_1", body: { content: "hi" } })).rejects.toMatchObject({ status: 0 });
+    expect(calls).toHaveLength(1);
+  });
+
+  it("retries a turn whose connection was refused (nothing was sent)", async () => {
+    const refused = new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
+    const { client, calls } = clientWith([refused, sse(["[DONE]"])]);
+    const turn = await client.sendTurn({ conversationId: "conv_1", body: { content: "hi" } });
+    expect(await collect(turn.events)).toEqual([]);
+    expect(calls).toHaveLength(2);
+  });
+});
+
+describe("GatewayClient safe calls", () => {
+  const conv = { id: "conv_1", object: "conversation", model: "m", system_prompt: null, metadata: {}, external_id: "discord:1", user: null, created_at: 1, updated_at: 1 };
+
+  it("retries network errors with backoff, up to three attempts", async () => {
+    const ok = new Response(JSON.stringify(conv), { status: 200 });
+    const { client, calls } = clientWith([new TypeError("fetch failed"), new TypeError("fetch failed"), ok]);
+    expect((await client.ensureConversation({ external_id: "discord:1" })).id).toBe("conv_1");
+    expect(calls).toHaveLength(3);
+    const failing = clientWith([new TypeError("a"), new TypeError("b"), new TypeError("c"), ok]);
+    await expect(failing.client.listModels()).rejects.toMatchObject({ status: 0 });
+    expect(failing.calls).toHaveLength(3);
+  });
+
+  it("does not retry an HTTP error", async () => {
+    const { client, calls } = clientWith([errorJson(503, "no_workers")]);
+    await expect(client.listModels()).rejects.toMatchObject({ status: 503, code: "no_workers" });
+    expect(calls).toHaveLength(1);
+  });
+
+  it("treats a missing usage endpoint as 'not available' and a missing conversation on delete as false", async () => {
+    const { client } = clientWith([new Response("{}", { status: 404 }), errorJson(404, "not_found")]);
+    expect(await client.usage("42")).toBeNull();
+    expect(await client.deleteConversation("conv_9")).toBe(false);
+  });
+
+  it("finds a conversation by external id, passing the end user", async () => {
+    const list = { object: "list", data: [conv], has_more: false, last_id: "conv_1" };
+    const { client, calls } = clientWith([new Response(JSON.stringify(list), { status: 200 })]);
+    expect((await client.findConversation({ externalId: "discord:1", user: "42" }))?.id).toBe("conv_1");
+    expect(calls[0]?.url).toBe("http://gw.test/v1/conversations?external_id=discord%3A1&user=42");
+  });
+});
