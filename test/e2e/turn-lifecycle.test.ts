@@ -13,7 +13,8 @@ beforeAll(async () => {
   stack = await startStack({
     sims: 2,
     sim: { reply: "lorem", ttftBaseMs: 10, prefillMsPerToken: 0, itlMs: 8, itlJitterMs: 0 },
-    vars: { FIRST_TOKEN_TIMEOUT_MS: "1500" },
+    // A short breaker cooldown, so one test's failing worker is usable again in the next.
+    vars: { FIRST_TOKEN_TIMEOUT_MS: "1500", POOL_BREAKER_COOLDOWN_MS: "200" },
   });
   api = new ConversationApi(stack.url, stack.userKey);
 });
@@ -22,8 +23,11 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-afterEach(() => {
-  for (const sim of stack.sims) sim.setFailure(null);
+afterEach(async () => {
+  for (const sim of stack.sims) await sim.setFailure(null);
+  // Let every worker's circuit breaker close again before the next test.
+  await waitFor(async () => ((await stack.pool()).workers.every((w) => w.cooldown_until < Date.now()) ? true : undefined));
+  await new Promise((r) => setTimeout(r, 1_100));
 });
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {

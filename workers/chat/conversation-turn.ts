@@ -14,6 +14,7 @@ import { abandonTurn, beginTurn, finishTurn } from "../db/turn-store.js";
 import { GatewayError, invalidRequest, notFound } from "../errors.js";
 import { checkConversation } from "../prompt/vicuna.js";
 import { chooseCandidates, poolHooks } from "../upstream/candidates.js";
+import { admit } from "./admission.js";
 import { promptTurns, planRegenerate } from "./history.js";
 import { completionParams, messageTooLong, preparePrompt, resolveModel } from "./prepare.js";
 import { respond } from "./respond.js";
@@ -86,6 +87,7 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
     checkConversation(vicuna);
     const prompt = preparePrompt(model, vicuna, input.sampling);
     const candidates = await chooseCandidates(c.env, { model: model.id, conversationId: conversation.id, prefixHash: prompt.prefixHash });
+    const admission = await admit(c, input.owner, prompt.promptTokens + prompt.maxTokens);
     const assistantId = newId("msg");
 
     return await respond(c, {
@@ -94,6 +96,7 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
       created: Math.floor(Date.now() / 1000),
       params: completionParams(model, prompt, input.sampling),
       candidates,
+      admission,
       poolHooks: poolHooks(c.env, (p) => c.executionCtx.waitUntil(p)),
       maxAttempts: config.maxAttempts,
       firstTokenTimeoutMs: config.firstTokenTimeoutMs,
@@ -119,8 +122,8 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
     });
   } catch (err) {
     // respond() has already undone a turn whose generation failed; this covers everything that
-    // failed before a generation started (bad history, context overflow, no workers). Undoing
-    // twice is harmless: the lock token no longer matches.
+    // failed before a generation started (bad history, context overflow, no workers, a 429).
+    // Undoing twice is harmless: the lock token no longer matches.
     await abandon(false).catch(() => undefined);
     throw err;
   }

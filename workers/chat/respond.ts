@@ -9,6 +9,7 @@ import type { ChatCompletion, Usage } from "../../wire/openai.js";
 import type { AppEnv } from "../app-env.js";
 import { GatewayError } from "../errors.js";
 import type { Backend, CompletionParams } from "../upstream/vllm-client.js";
+import type { AdmittedRequest } from "./admission.js";
 import { ChunkStream } from "./chunk-stream.js";
 import { generate, type GenerationHooks, type GenerationResult } from "./generation.js";
 
@@ -29,6 +30,8 @@ export interface ResponsePlan {
   persist(result: GenerationResult): Promise<void>;
   /** Undoes the turn when it fails before any token, so a retry starts clean. */
   rollback(result: GenerationResult): Promise<void>;
+  /** The admitted reservation: its headers go on the response, and it is settled when the generation ends. */
+  admission: AdmittedRequest;
   /** Pool bookkeeping per attempt (in-flight counts, circuit breaker). */
   poolHooks?: Pick<GenerationHooks, "onAttempt" | "onWorkerOutcome">;
 }
@@ -81,6 +84,24 @@ function logPersistFailure(err: unknown): void {
 }
 
 export async function respond(c: Context<AppEnv>, plan: ResponsePlan): Promise<Response> {
+  const headers = { ...plan.admission.headers, ...plan.headers };
+  let settled: Promise<void> | null = null;
+  const settle = (result: GenerationResult | null): Promise<void> => (settled ??= plan.admission.settle(result));
+  try {
+    return await respondAdmitted(c, plan, headers, settle);
+  } finally {
+    // A generation settles its reservation when it ends (below). This catches a non-streamed
+    // request that threw before that; settling twice is a no-op.
+    if (!plan.stream) c.executionCtx.waitUntil(settle(null));
+  }
+}
+
+async function respondAdmitted(
+  c: Context<AppEnv>,
+  plan: ResponsePlan,
+  headers: Record<string, string>,
+  settle: (result: GenerationResult | null) => Promise<void>,
+): Promise<Response> {
   const controller = new AbortController();
   const options = {
     candidates: plan.candidates,
@@ -92,6 +113,7 @@ export async function respond(c: Context<AppEnv>, plan: ResponsePlan): Promise<R
 
   if (!plan.stream) {
     const result = await generate(plan.params, options, { ...plan.poolHooks, onText: async () => undefined });
+    c.executionCtx.waitUntil(settle(result));
     if (result.status === "failed" && result.text === "") {
       await withRetries(() => plan.rollback(result)).catch(logPersistFailure);
       throw generationError(result);
@@ -106,7 +128,7 @@ export async function respond(c: Context<AppEnv>, plan: ResponsePlan): Promise<R
       choices: [{ index: 0, message: { role: "assistant", content: result.text }, finish_reason: result.finishReason ?? "stop", logprobs: null }],
       usage: usageOf(result),
     };
-    return c.json(body, 200, { ...plan.headers, ...(result.workerId ? { [WORKER_HEADER]: result.workerId } : {}) });
+    return c.json(body, 200, { ...headers, ...(result.workerId ? { [WORKER_HEADER]: result.workerId } : {}) });
   }
 
   const stream = new ChunkStream({ id: plan.completionId, model: plan.model, created: plan.created, includeUsage: plan.includeUsage });
@@ -133,6 +155,7 @@ export async function respond(c: Context<AppEnv>, plan: ResponsePlan): Promise<R
       }
     },
   }).then(async (result) => {
+    c.executionCtx.waitUntil(settle(result));
     if (!started) {
       resolveGate(result);
       return;
@@ -147,7 +170,12 @@ export async function respond(c: Context<AppEnv>, plan: ResponsePlan): Promise<R
     }
     await withRetries(() => plan.persist(result)).catch(logPersistFailure);
   });
-  c.executionCtx.waitUntil(work);
+  c.executionCtx.waitUntil(
+    work.catch((err: unknown) => {
+      console.error("streaming relay failed", err);
+      return settle(null);
+    }),
+  );
 
   const opened = await gate;
   if (opened !== "started") {
@@ -170,7 +198,7 @@ export async function respond(c: Context<AppEnv>, plan: ResponsePlan): Promise<R
     headers: {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache",
-      ...plan.headers,
+      ...headers,
       ...(first.workerId ? { [WORKER_HEADER]: first.workerId } : {}),
     },
   });

@@ -1,22 +1,32 @@
-/** Admin API for keys: create (plaintext shown once), list, revoke. Admin role only. */
+/** Admin API for keys: create (plaintext shown once), list, change limits, revoke. Admin role only. */
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env.js";
 import { forgetCachedKey, requireRole } from "../auth/middleware.js";
-import { createApiKey, listApiKeys, revokeApiKey } from "../auth/key-store.js";
+import { createApiKey, getApiKey, listApiKeys, revokeApiKey, setApiKeyLimits } from "../auth/key-store.js";
 import type { ApiKeyRow } from "../db/schema.js";
+import type { Env } from "../env.js";
 import { notFound } from "../errors.js";
 import { readJsonBody } from "../http/json-body.js";
+import { effectiveLimits, limitsToBody, LimitsBody, parseStoredLimits, patchStoredLimits } from "../limits/config.js";
 
 const CreateKeyBody = z
   .object({
     name: z.string().trim().min(1).max(128),
     role: z.enum(["admin", "user", "bot"]),
+    limits: LimitsBody.optional(),
+  })
+  .strict();
+
+const PatchKeyBody = z
+  .object({
+    /** Merged into the key's overrides field by field; null clears every override. */
+    limits: LimitsBody.nullable(),
   })
   .strict();
 
 /** A key as the admin API shows it: never the hash, never the plaintext. */
-export function keyView(row: ApiKeyRow) {
+export function keyView(env: Env, row: ApiKeyRow) {
   return {
     id: row.id,
     object: "api_key" as const,
@@ -25,6 +35,10 @@ export function keyView(row: ApiKeyRow) {
     prefix: row.keyPrefix,
     created_at: row.createdAt,
     revoked_at: row.revokedAt,
+    /** The key's own overrides (absent fields follow the configured defaults; null = unlimited). */
+    limit_overrides: parseStoredLimits(row.limits),
+    /** What is enforced: defaults merged with the overrides. */
+    limits: limitsToBody(effectiveLimits(env, row.limits)),
   };
 }
 
@@ -32,17 +46,34 @@ export const adminKeysRoutes = new Hono<AppEnv>()
   .use(requireRole("admin"))
   .post("/", async (c) => {
     const body = await readJsonBody(c, CreateKeyBody);
-    const { row, plaintext } = await createApiKey(c.env.DB, { name: body.name, role: body.role });
-    return c.json({ ...keyView(row), key: plaintext }, 201);
+    const limits = body.limits ? patchStoredLimits(null, body.limits) : null;
+    const { row, plaintext } = await createApiKey(c.env.DB, { name: body.name, role: body.role, limits });
+    return c.json({ ...keyView(c.env, row), key: plaintext }, 201);
   })
   .get("/", async (c) => {
     const rows = await listApiKeys(c.env.DB);
-    return c.json({ object: "list", data: rows.map(keyView) });
+    return c.json({ object: "list", data: rows.map((row) => keyView(c.env, row)) });
+  })
+  .get("/:id", async (c) => {
+    const row = await getApiKey(c.env.DB, c.req.param("id"));
+    if (!row) throw notFound(`No API key with id '${c.req.param("id")}'.`);
+    return c.json(keyView(c.env, row));
+  })
+  .patch("/:id", async (c) => {
+    const id = c.req.param("id");
+    const body = await readJsonBody(c, PatchKeyBody);
+    const current = await getApiKey(c.env.DB, id);
+    if (!current) throw notFound(`No API key with id '${id}'.`);
+    const row = await setApiKeyLimits(c.env.DB, id, body.limits === null ? null : patchStoredLimits(current.limits, body.limits));
+    if (!row) throw notFound(`No API key with id '${id}'.`);
+    // Other isolates pick the change up when their cached lookup expires (AUTH_CACHE_TTL_MS).
+    forgetCachedKey(id);
+    return c.json(keyView(c.env, row));
   })
   .delete("/:id", async (c) => {
     const id = c.req.param("id");
     const row = await revokeApiKey(c.env.DB, id);
     if (!row) throw notFound(`No API key with id '${id}'.`);
     forgetCachedKey(id);
-    return c.json(keyView(row));
+    return c.json(keyView(c.env, row));
   });

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { ChatMessage, SamplingParams } from "../../wire/openai.js";
 import type { AppEnv } from "../app-env.js";
+import { admit } from "../chat/admission.js";
 import { completionParams, normaliseMessages, preparePrompt, resolveModel } from "../chat/prepare.js";
 import { respond } from "../chat/respond.js";
 import { getConfig } from "../config.js";
@@ -32,6 +33,7 @@ export const chatCompletionsRoutes = new Hono<AppEnv>().post("/", async (c) => {
   const candidates = await chooseCandidates(c.env, { model: model.id, conversationId: null, prefixHash: prompt.prefixHash || null });
   const caller = c.var.caller;
   const owner = { keyId: caller.keyId, endUser: endUserOf(caller, body.user) };
+  const admission = await admit(c, owner, prompt.promptTokens + prompt.maxTokens);
   const requestId = c.var.requestId;
   const record = (failed: boolean, promptTokens: number, completionTokens: number) =>
     finishTurn(c.env.DB, {
@@ -50,6 +52,7 @@ export const chatCompletionsRoutes = new Hono<AppEnv>().post("/", async (c) => {
     created: Math.floor(Date.now() / 1000),
     params: completionParams(model, prompt, body),
     candidates,
+    admission,
     poolHooks: poolHooks(c.env, (p) => c.executionCtx.waitUntil(p)),
     maxAttempts: config.maxAttempts,
     firstTokenTimeoutMs: config.firstTokenTimeoutMs,

@@ -1,0 +1,40 @@
+/**
+ * Admission of a generation against the caller's limits (the key's, and its end user's for bot
+ * keys), with the token estimate the limits reserve and the charge they settle to.
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env.js";
+import type { Owner } from "../db/conversation-store.js";
+import { admitRequest } from "../limits/client.js";
+import { effectiveLimits } from "../limits/config.js";
+import type { GenerationResult } from "./generation.js";
+
+export interface AdmittedRequest {
+  /** x-ratelimit-* headers for the response. */
+  headers: Record<string, string>;
+  /** Settles the reservation to what the request really used (idempotent). */
+  settle(result: GenerationResult | null): Promise<void>;
+}
+
+/**
+ * Tokens a finished request is charged: its prompt plus what was generated. A request that failed
+ * before any token was generated is charged nothing.
+ */
+export function chargedTokens(result: GenerationResult | null): number {
+  if (!result) return 0;
+  if (result.status === "failed" && result.completionTokens === 0) return 0;
+  return result.promptTokens + result.completionTokens;
+}
+
+/** Reserves prompt + max_tokens; throws the 429 (or 503 if a limiter is unreachable). */
+export async function admit(c: Context<AppEnv>, owner: Owner, estimatedTokens: number): Promise<AdmittedRequest> {
+  const admission = await admitRequest(c.env, {
+    keyId: owner.keyId,
+    endUser: owner.endUser === "" ? null : owner.endUser,
+    limits: effectiveLimits(c.env, c.var.caller.limits),
+    estimatedTokens,
+    requestId: c.var.requestId,
+  });
+  if (!admission.ok) throw admission.error;
+  return { headers: admission.headers, settle: (result) => admission.settle(chargedTokens(result)) };
+}
