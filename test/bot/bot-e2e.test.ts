@@ -1,0 +1,311 @@
+/**
+ * The bot end to end: the real gateway stack (wrangler dev + vLLM simulator in echo-prompt mode),
+ * the bot started in-process with a real discord.js client, and the loopback fake Discord playing
+ * the users. Each case uses its own users and threads, so the cases do not depend on order.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startStack, type Stack } from "../../scripts/stack.js";
+import { startBot, type RunningBot } from "../../bot/bot.js";
+import { parseBotEnv, type BotConfig } from "../../bot/config.js";
+import { GatewayClient } from "../../bot/gateway-client.js";
+import type { Logger } from "../../bot/logger.js";
+import { openFenceAtEnd } from "../../bot/split-message.js";
+import { BUTTON_IDS } from "../../bot/stream-renderer.js";
+import { startFakeDiscord, type FakeDiscord, type FakeMessage } from "../fake-discord/index.js";
+
+const EDIT_INTERVAL_MS = 250;
+const STILL_WRITING = "still writing";
+/** Per-end-user request limit configured in the gateway for the rate-limit case. */
+const END_USER_REQUESTS_PER_MINUTE = 6;
+
+let stack: Stack;
+let discord: FakeDiscord;
+let bot: RunningBot;
+let config: BotConfig;
+let gateway: GatewayClient;
+const firstVisibleMs: number[] = [];
+const logLines: string[] = [];
+
+const logger: Logger = {
+  info: (m, d) => logLines.push(`info ${m} ${JSON.stringify(d ?? "")}`),
+  warn: (m, d) => logLines.push(`warn ${m} ${d instanceof Error ? d.message : JSON.stringify(d ?? "")}`),
+  error: (m, d) => logLines.push(`error ${m} ${d instanceof Error ? d.message : JSON.stringify(d ?? "")}`),
+};
+
+beforeAll(async () => {
+  stack = await startStack({
+    sims: 1,
+    // Real pacing (not `fast`) so replies stream over several edits: ~4 ms per token.
+    sim: { reply: "echo-prompt", ttftBaseMs: 80, prefillMsPerToken: 0, itlMs: 4, itlJitterMs: 0 },
+    vars: { END_USER_LIMIT_REQUESTS_PER_MINUTE: String(END_USER_REQUESTS_PER_MINUTE) },
+  });
+  const botKey = await stack.createKey("bot", "discord bot");
+  discord = await startFakeDiscord();
+  config = parseBotEnv({
+    DISCORD_TOKEN: discord.token,
+    DISCORD_APPLICATION_ID: discord.applicationId,
+    DISCORD_REST_API: discord.restApiUrl,
+    DISCORD_DEV_GUILD_ID: discord.guildId,
+    ALTIPLANO_URL: stack.url,
+    ALTIPLANO_API_KEY: botKey,
+    EDIT_INTERVAL_MS: String(EDIT_INTERVAL_MS),
+    ALTIPLANO_MAX_TOKENS: "1500",
+    SHUTDOWN_GRACE_MS: "3000",
+  });
+  gateway = new GatewayClient({ baseUrl: stack.url, apiKey: botKey });
+  bot = await startBot(config, { logger });
+});
+
+afterAll(async () => {
+  if (bot) firstVisibleMs.push(...bot.firstVisibleSamplesMs());
+  await bot?.stop();
+  await discord?.stop();
+  await stack?.stop();
+  const problems = logLines.filter((l) => !l.startsWith("info"));
+  if (problems.length > 0) console.log(`bot warnings/errors during the run:\n${problems.join("\n")}`);
+  if (firstVisibleMs.length > 0) {
+    const sorted = [...firstVisibleMs].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    console.log(
+      `bot: first token received -> first Discord message visible: median ${median.toFixed(1)} ms, max ${(sorted.at(-1) ?? 0).toFixed(1)} ms over ${sorted.length} replies`,
+    );
+  }
+});
+
+// ---------------------------------------------------------------- helpers
+
+const isBot = (m: FakeMessage) => m.authorId === discord.botUserId;
+const buttonIds = (m: FakeMessage) => m.components.flatMap((r) => r.components.map((c) => c.custom_id ?? ""));
+const hasRegenerate = (m: FakeMessage) => buttonIds(m).some((id) => id.startsWith(BUTTON_IDS.regeneratePrefix));
+const hasStop = (m: FakeMessage) => buttonIds(m).includes(BUTTON_IDS.stop);
+
+/** The bot's messages in a channel, oldest first (interaction replies excluded). */
+function botReplies(channelId: string): FakeMessage[] {
+  return discord.messagesIn(channelId).filter((m) => isBot(m) && m.interactionId === null);
+}
+
+/** Waits until the bot has finished a reply in `channelId` after its first `afterCount` messages there; returns the reply's messages. */
+async function finishedReply(channelId: string, afterCount = 0): Promise<FakeMessage[]> {
+  const isFinished = (m: FakeMessage) => !m.content.includes(STILL_WRITING) && !hasStop(m);
+  await discord.waitForMessage((m) => {
+    if (m.channelId !== channelId || !isBot(m) || m.interactionId !== null) return false;
+    const replies = botReplies(channelId);
+    return replies.length > afterCount && replies.at(-1)?.id === m.id && isFinished(m);
+  }, 30_000);
+  // The last message of the reply carries the buttons; the ones before it are continuations.
+  return botReplies(channelId).slice(afterCount);
+}
+
+async function threadFor(message: FakeMessage): Promise<string> {
+  await discord.waitForMessage((m) => m.id === message.id && m.threadId !== null);
+  const threadId = discord.state.messages.get(message.id)?.threadId;
+  if (!threadId) throw new Error("no thread");
+  return threadId;
+}
+
+async function conversationOf(channelId: string, user?: string) {
+  const conv = await gateway.findConversation({ externalId: `discord:${channelId}`, user });
+  if (!conv) throw new Error(`no conversation for ${channelId}`);
+  return gateway.getConversation(conv.id, user);
+}
+
+// ---------------------------------------------------------------- cases
+
+describe("the Discord bot against the real gateway and simulator", () => {
+  it("registers its slash commands in the dev guild", () => {
+    const names = discord.rest.commands.filter((c) => c.scope === discord.guildId).map((c) => c.name);
+    expect(names.sort()).toEqual(["chat", "model", "reset", "usage"]);
+  });
+
+  it("answers a mention in a new thread, streamed through edits, and continues the thread with its context", async () => {
+    const alice = discord.addUser({ username: "alice" });
+    const ask = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: "What do llamas eat? (first question)", authorId: alice.id, mentionsBot: true });
+    const threadId = await threadFor(ask);
+    const [reply] = await finishedReply(threadId);
+    if (!reply) throw new Error("no reply");
+
+    // echo-prompt: the model's answer is the prompt it received.
+    expect(reply.content).toContain("USER: What do llamas eat? (first question) ASSISTANT:");
+    expect(hasRegenerate(reply)).toBe(true);
+    // Typing was shown in the thread before the first text arrived.
+    const typedAt = discord.state.typing.find((t) => t.channelId === threadId)?.atMs;
+    const log = discord.editLog.filter((e) => e.messageId === reply.id);
+    expect(typedAt).toBeDefined();
+    expect(typedAt ?? Infinity).toBeLessThan(log[0]?.atMs ?? 0);
+    // Streamed: first shown while still writing, then edited to the final text.
+    expect(log[0]?.kind).toBe("create");
+    expect(log[0]?.content).toContain(STILL_WRITING);
+    expect(log.at(-1)?.content).toBe(reply.content);
+    expect(log.length).toBeGreaterThanOrEqual(2);
+    // Throttled: streaming edits (all but the final one) are at least the interval apart.
+    const streaming = log.slice(0, -1);
+    for (let i = 1; i < streaming.length; i++) {
+      expect((streaming[i]?.atMs ?? 0) - (streaming[i - 1]?.atMs ?? 0)).toBeGreaterThanOrEqual(EDIT_INTERVAL_MS - 50);
+    }
+
+    // A follow-up in the thread (no mention needed, from another member) carries the earlier turns.
+    const bob = discord.addUser({ username: "bob" });
+    discord.simulateUserMessage({ channelId: threadId, content: "And what about alpacas? (second question)", authorId: bob.id });
+    const second = await finishedReply(threadId, 1);
+    const text = second.map((m) => m.content).join("");
+    expect(text).toContain("USER: What do llamas eat? (first question) ASSISTANT:");
+    expect(text).toContain("USER: And what about alpacas? (second question) ASSISTANT:");
+
+    const conv = await conversationOf(threadId);
+    expect(conv.messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
+    expect(conv.user).toBeNull();
+  });
+
+  it("splits a long reply with a code block into messages that each render the code correctly", async () => {
+    const carol = discord.addUser({ username: "carol" });
+    const lines = Array.from({ length: 110 }, (_, i) => `print("line ${String(i).padStart(3, "0")} of the program")`);
+    const prompt = `Review this:\n\`\`\`python\n${lines.join("\n")}\n\`\`\`\nThanks!`;
+    const ask = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: prompt, authorId: carol.id, mentionsBot: true });
+    const threadId = await threadFor(ask);
+    const reply = await finishedReply(threadId);
+
+    expect(reply.length).toBeGreaterThanOrEqual(2);
+    for (const m of reply) {
+      expect(m.content.length).toBeLessThanOrEqual(2000);
+      expect(openFenceAtEnd(m.content)).toBeNull();
+    }
+    expect(reply[1]?.content.startsWith("```python\n")).toBe(true);
+    // Every line of the program arrives once, in order, across the messages.
+    const all = reply.map((m) => m.content).join("\n");
+    const found = lines.map((l) => all.indexOf(l));
+    expect(found.every((pos) => pos >= 0)).toBe(true);
+    expect([...found].sort((a, b) => a - b)).toEqual(found);
+    expect(hasRegenerate(reply.at(-1) as FakeMessage)).toBe(true);
+    expect(reply.slice(0, -1).every((m) => m.components.length === 0)).toBe(true);
+  });
+
+  it("stops a generation with the Stop button, keeping the partial reply, then regenerates it", async () => {
+    const dave = discord.addUser({ username: "dave" });
+    const longPrompt = `Please repeat: ${Array.from({ length: 350 }, (_, i) => `word${i}`).join(" ")}`;
+    const ask = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: longPrompt, authorId: dave.id, mentionsBot: true });
+    const threadId = await threadFor(ask);
+    const streaming = await discord.waitForMessage((m) => m.channelId === threadId && isBot(m) && hasStop(m), 30_000);
+    discord.simulateInteraction({ kind: "button", customId: BUTTON_IDS.stop, messageId: streaming.id, channelId: threadId, userId: dave.id });
+    const stopped = await discord.waitForMessage((m) => m.channelId === threadId && isBot(m) && m.content.includes("⏹ stopped"), 30_000);
+    expect(hasRegenerate(stopped)).toBe(true);
+    expect(stopped.content).not.toContain(STILL_WRITING);
+    // The partial text is shown, not the whole echo.
+    expect(stopped.content).not.toContain("word349");
+
+    const afterStop = await conversationOf(threadId);
+    const partial = afterStop.messages.at(-1);
+    expect(partial?.role).toBe("assistant");
+    expect(partial?.status).toBe("cancelled");
+
+    const repliesBefore = botReplies(threadId).length;
+    discord.simulateInteraction({ kind: "button", customId: buttonIds(stopped).find((id) => id.startsWith(BUTTON_IDS.regeneratePrefix)) ?? "", messageId: stopped.id, channelId: threadId, userId: dave.id });
+    await discord.waitForMessage((m) => m.id === stopped.id && m.content.includes("regenerated below") && m.components.length === 0);
+    const regenerated = await finishedReply(threadId, repliesBefore);
+    expect(regenerated.map((m) => m.content).join("")).toContain("word349");
+
+    const afterRegen = await conversationOf(threadId);
+    expect(afterRegen.messages.map((m) => [m.role, m.status])).toEqual([
+      ["user", null],
+      ["assistant", "complete"],
+    ]);
+  });
+
+  it("/reset forgets the thread's conversation; the next message starts fresh", async () => {
+    const erin = discord.addUser({ username: "erin" });
+    const ask = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: "Remember the word pineapple", authorId: erin.id, mentionsBot: true });
+    const threadId = await threadFor(ask);
+    await finishedReply(threadId);
+
+    const reset = discord.simulateInteraction({ kind: "command", name: "reset", channelId: threadId, userId: erin.id });
+    const ack = await discord.waitForMessage((m) => m.interactionId === reset.id && m.content !== "");
+    expect(discord.state.isEphemeral(ack)).toBe(true);
+    expect(ack.content).toMatch(/forgotten this conversation/);
+
+    discord.simulateUserMessage({ channelId: threadId, content: "What word did I say?", authorId: erin.id });
+    const [fresh] = await finishedReply(threadId, 1);
+    expect(fresh?.content).toContain("USER: What word did I say? ASSISTANT:");
+    expect(fresh?.content).not.toContain("pineapple");
+  });
+
+  it("keeps one private conversation per user in DMs", async () => {
+    const frank = discord.addUser({ username: "frank" });
+    const dm = discord.dmChannelFor(frank.id);
+    discord.simulateUserMessage({ channelId: dm.id, content: "My favourite fruit is mango", authorId: frank.id });
+    await finishedReply(dm.id);
+    discord.simulateUserMessage({ channelId: dm.id, content: "What is my favourite fruit?", authorId: frank.id });
+    const [second] = await finishedReply(dm.id, 1);
+    expect(second?.content).toContain("USER: My favourite fruit is mango ASSISTANT:");
+    expect(second?.content).toContain("USER: What is my favourite fruit? ASSISTANT:");
+    const conv = await conversationOf(dm.id, frank.id);
+    expect(conv.user).toBe(frank.id);
+  });
+
+  it("/chat starts a thread from the quoted prompt and answers there", async () => {
+    const gina = discord.addUser({ username: "gina" });
+    const chat = discord.simulateInteraction({ kind: "command", name: "chat", options: { prompt: "Name three Andean animals" }, channelId: discord.generalChannelId, userId: gina.id });
+    const quoted = await discord.waitForMessage((m) => m.interactionId === chat.id && m.threadId !== null);
+    expect(quoted.content).toContain("> Name three Andean animals");
+    const [reply] = await finishedReply(quoted.threadId ?? "");
+    expect(reply?.content).toContain("USER: Name three Andean animals ASSISTANT:");
+  });
+
+  it("/usage answers privately, with numbers or a clear 'not available'", async () => {
+    const hal = discord.addUser({ username: "hal" });
+    const usage = discord.simulateInteraction({ kind: "command", name: "usage", channelId: discord.generalChannelId, userId: hal.id });
+    const answer = await discord.waitForMessage((m) => m.interactionId === usage.id && m.content !== "");
+    expect(discord.state.isEphemeral(answer)).toBe(true);
+    expect(answer.content).toMatch(/Your usage:|not available|No usage recorded/);
+  });
+
+  it("tells a rate-limited user when to try again (Retry-After)", async () => {
+    const jay = discord.addUser({ username: "jay" });
+    const dm = discord.dmChannelFor(jay.id);
+    let limited: FakeMessage | null = null;
+    for (let i = 0; i < END_USER_REQUESTS_PER_MINUTE + 3 && !limited; i++) {
+      const before = botReplies(dm.id).length;
+      discord.simulateUserMessage({ channelId: dm.id, content: `message number ${i}`, authorId: jay.id });
+      const reply = await finishedReply(dm.id, before);
+      limited = reply.find((m) => m.content.includes("try again in")) ?? null;
+    }
+    expect(limited?.content).toMatch(/too quickly\. Please try again in \d+ (s|min)\./);
+  });
+
+  it("on shutdown marks a reply still being written, and after a restart keeps the thread's context", async () => {
+    const kim = discord.addUser({ username: "kim" });
+    const ask = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: "The secret is quinoa", authorId: kim.id, mentionsBot: true });
+    const threadId = await threadFor(ask);
+    await finishedReply(threadId);
+
+    // A long answer elsewhere is still streaming when the bot is told to stop (grace: 3 s, answer: ~5 s).
+    const longPrompt = `Please repeat: ${Array.from({ length: 350 }, (_, i) => `item${i}`).join(" ")}`;
+    const longAsk = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: longPrompt, authorId: kim.id, mentionsBot: true });
+    const longThread = await threadFor(longAsk);
+    await discord.waitForMessage((m) => m.channelId === longThread && isBot(m) && hasStop(m), 30_000);
+
+    firstVisibleMs.push(...bot.firstVisibleSamplesMs());
+    await bot.stop();
+    const marked = botReplies(longThread).at(-1);
+    expect(marked?.content).toContain("interrupted because the bot restarted");
+    expect(marked && hasStop(marked)).toBe(false);
+    bot = await startBot(config, { logger });
+
+    discord.simulateUserMessage({ channelId: threadId, content: "What is the secret?", authorId: kim.id });
+    const [after] = await finishedReply(threadId, 1);
+    expect(after?.content).toContain("USER: The secret is quinoa ASSISTANT:");
+    expect(after?.content).toContain("USER: What is the secret? ASSISTANT:");
+  });
+
+  it("tells the user in words when the backend fails (last: the pool may keep the worker out for a while)", async () => {
+    const ivy = discord.addUser({ username: "ivy" });
+    for (const sim of stack.sims) await sim.setFailure({ mode: "http-500" });
+    try {
+      const ask = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: "Are you there?", authorId: ivy.id, mentionsBot: true });
+      const threadId = await threadFor(ask);
+      const failure = await discord.waitForMessage((m) => m.channelId === threadId && isBot(m), 60_000);
+      expect(failure.content).toMatch(/backend failed|No GPU is available|GPUs are busy/);
+      expect(failure.content).not.toMatch(/Error:|\n\s+at |stack/);
+    } finally {
+      for (const sim of stack.sims) await sim.setFailure(null);
+    }
+  });
+});
