@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { Env } from "./env.js";
+import { DEFAULT_ROUTING_OPTIONS, type RoutingOptions } from "./pool/routing.js";
 
 export const ModelConfig = z.object({
   /** Model id clients send, and the served model name on vLLM. */
@@ -52,6 +53,11 @@ const GatewayConfigSchema = z.object({
   FIRST_TOKEN_TIMEOUT_MS: IntText(30_000),
   /** Workers tried for one request, counting the first. */
   MAX_ATTEMPTS: IntText(3),
+  /** Routing load gate and admission control (workers/pool/routing.ts explains each). */
+  ROUTING_ABSOLUTE_LOAD_THRESHOLD: IntText(DEFAULT_ROUTING_OPTIONS.absoluteLoadThreshold),
+  ROUTING_RELATIVE_LOAD_THRESHOLD: z.coerce.number().min(1).default(DEFAULT_ROUTING_OPTIONS.relativeLoadThreshold),
+  ROUTING_KV_CACHE_THRESHOLD: z.coerce.number().min(0).max(1).default(DEFAULT_ROUTING_OPTIONS.kvCacheThreshold),
+  ROUTING_WAITING_SHED_THRESHOLD: IntText(DEFAULT_ROUTING_OPTIONS.waitingShedThreshold),
 });
 
 export interface GatewayConfig {
@@ -63,6 +69,7 @@ export interface GatewayConfig {
   turnLockMs: number;
   firstTokenTimeoutMs: number;
   maxAttempts: number;
+  routing: RoutingOptions;
 }
 
 let cached: { source: Env; config: GatewayConfig } | null = null;
@@ -86,6 +93,12 @@ export function getConfig(env: Env): GatewayConfig {
     turnLockMs: v.TURN_LOCK_MS,
     firstTokenTimeoutMs: v.FIRST_TOKEN_TIMEOUT_MS,
     maxAttempts: Math.max(1, v.MAX_ATTEMPTS),
+    routing: {
+      absoluteLoadThreshold: v.ROUTING_ABSOLUTE_LOAD_THRESHOLD,
+      relativeLoadThreshold: v.ROUTING_RELATIVE_LOAD_THRESHOLD,
+      kvCacheThreshold: v.ROUTING_KV_CACHE_THRESHOLD,
+      waitingShedThreshold: v.ROUTING_WAITING_SHED_THRESHOLD,
+    },
   };
   cached = { source: env, config };
   return config;

@@ -34,6 +34,10 @@ export interface Env {
   TURN_LOCK_MS?: string;
   FIRST_TOKEN_TIMEOUT_MS?: string;
   MAX_ATTEMPTS?: string;
+  ROUTING_ABSOLUTE_LOAD_THRESHOLD?: string;
+  ROUTING_RELATIVE_LOAD_THRESHOLD?: string;
+  ROUTING_KV_CACHE_THRESHOLD?: string;
+  ROUTING_WAITING_SHED_THRESHOLD?: string;
   /** Rate limit defaults, parsed in workers/limits/config.ts (defaults there; "unlimited" = none). */
   LIMIT_REQUESTS_PER_MINUTE?: string;
   LIMIT_TOKENS_PER_MINUTE?: string;

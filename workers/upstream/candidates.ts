@@ -2,9 +2,10 @@
  * Which workers may answer a request, in order: the routing policy applied to this isolate's view
  * of the GPU pool (a snapshot at most a second old plus its own in-flight counts).
  */
+import { getConfig } from "../config.js";
 import type { Env } from "../env.js";
 import { serviceUnavailable } from "../errors.js";
-import { DEFAULT_ROUTING_OPTIONS, routeRequest, type RouteRequest } from "../pool/routing.js";
+import { routeRequest, type RouteRequest } from "../pool/routing.js";
 import { beginRequest, getWorkerViews, reportWorkerFailure, reportWorkerSuccess } from "../pool/snapshot-cache.js";
 import type { GenerationHooks } from "../chat/generation.js";
 import type { Backend } from "./vllm-client.js";
@@ -18,7 +19,7 @@ export async function chooseCandidates(env: Env, request: RouteRequest, now = Da
     console.error("pool unreachable", err);
     throw serviceUnavailable("The GPU pool cannot be reached right now. Try again shortly.", "pool_unavailable", 2);
   }
-  const decision = routeRequest(views, request, { options: DEFAULT_ROUTING_OPTIONS, now, random: Math.random });
+  const decision = routeRequest(views, request, { options: getConfig(env).routing, now, random: Math.random });
   switch (decision.kind) {
     case "route":
       return decision.candidates.map((w) => ({ id: w.id, url: w.url }));
