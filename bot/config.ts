@@ -21,11 +21,13 @@ const bool = (fallback: boolean) =>
     .optional()
     .transform((v) => (v === undefined ? fallback : ["true", "1", "yes", "on"].includes(v)));
 
+const required = (what: string) => z.string({ error: `is required (${what})` });
+
 const EnvSchema = z.object({
-  DISCORD_TOKEN: z.string().min(1, "is required (the bot token from the Discord developer portal)"),
-  DISCORD_APPLICATION_ID: z.string().regex(/^\d{1,25}$/, "must be the application's numeric id"),
-  ALTIPLANO_URL: z.url("must be the gateway's base URL, e.g. https://altiplano.example.workers.dev"),
-  ALTIPLANO_API_KEY: z.string().min(1, "is required (a gateway API key with role bot)"),
+  DISCORD_TOKEN: required("the bot token from the Discord developer portal").min(1, "must not be empty"),
+  DISCORD_APPLICATION_ID: required("the application's numeric id").regex(/^\d{1,25}$/, "must be the application's numeric id"),
+  ALTIPLANO_URL: required("the gateway's base URL").pipe(z.url("must be the gateway's base URL, e.g. https://altiplano.example.workers.dev")),
+  ALTIPLANO_API_KEY: required("a gateway API key with role bot").min(1, "must not be empty"),
   DISCORD_DEV_GUILD_ID: z.string().regex(/^\d{1,25}$/).optional(),
   DISCORD_REST_API: z.url().optional(),
   DISCORD_ALLOWED_GUILDS: idList,

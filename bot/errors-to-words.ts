@@ -8,6 +8,7 @@ import { GatewayCallError } from "./gateway-error.js";
 export function errorToWords(error: unknown): string {
   if (!(error instanceof GatewayCallError)) return "Something went wrong on my side while answering. Please try again.";
   const { status, code, type } = error;
+  if (status === 0 && code === "connection_lost") return "I lost the connection to the chat service while answering. Please try again.";
   if (status === 0) return "I can't reach the chat service right now. Please try again in a minute.";
   if (status === 429) {
     if (code === "insufficient_quota" || error.shouldRetry === false || type === "insufficient_quota") {

@@ -61,7 +61,14 @@ export async function* readTurnStream(body: ReadableStream<Uint8Array>): AsyncGe
   const reader = body.getReader();
   try {
     for (;;) {
-      const { value, done } = await reader.read();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (cause) {
+        // The connection broke mid-reply (or our own abort, which the caller recognises first).
+        throw new GatewayCallError({ message: "connection to the gateway lost mid-reply", status: 0, code: "connection_lost", cause });
+      }
+      const { value, done } = chunk;
       if (done) break;
       parser.feed(decoder.decode(value, { stream: true }));
       while (queue.length > 0) {

@@ -249,6 +249,27 @@ describe("the Discord bot against the real gateway and simulator", () => {
     expect(reply?.content).toContain("USER: Name three Andean animals ASSISTANT:");
   });
 
+  it("/model lists the gateway's models and records a choice on the thread's conversation", async () => {
+    const lee = discord.addUser({ username: "lee" });
+    const first = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: "Hello model", authorId: lee.id, mentionsBot: true });
+    const threadId = await threadFor(first);
+    await finishedReply(threadId);
+    const command = async (name: string, options?: Record<string, string>) => {
+      const i = discord.simulateInteraction({ kind: "command", name, options, channelId: threadId, userId: lee.id });
+      const answer = await discord.waitForMessage((m) => m.interactionId === i.id && m.content !== "");
+      expect(discord.state.isEphemeral(answer)).toBe(true);
+      return answer.content;
+    };
+    expect(await command("model")).toContain("`vicuna-13b-v1.5` (this conversation)");
+    expect(await command("model", { name: "gpt-imaginary" })).toMatch(/don't know the model `gpt-imaginary`/);
+    expect(await command("model", { name: "vicuna-13b-v1.5" })).toMatch(/already uses/);
+    await command("reset");
+    expect(await command("model", { name: "vicuna-13b-v1.5" })).toMatch(/Switched to `vicuna-13b-v1.5`/);
+    const conv = await conversationOf(threadId);
+    expect(conv.model).toBe("vicuna-13b-v1.5");
+    expect(conv.messages).toEqual([]);
+  });
+
   it("/usage answers privately, with numbers or a clear 'not available'", async () => {
     const hal = discord.addUser({ username: "hal" });
     const usage = discord.simulateInteraction({ kind: "command", name: "usage", channelId: discord.generalChannelId, userId: hal.id });

@@ -87,6 +87,18 @@ describe("GatewayClient turns", () => {
     await expect(collect(turn.events)).rejects.toMatchObject({ status: 502 });
   });
 
+  it("reports a connection that breaks mid-stream as a lost connection", async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(`data: ${chunk("Hal")}\n\n`));
+        controller.error(new TypeError("terminated"));
+      },
+    });
+    const { client } = clientWith([new Response(body, { status: 200 })]);
+    const turn = await client.sendTurn({ conversationId: "conv_1", body: { content: "hi" } });
+    await expect(collect(turn.events)).rejects.toMatchObject({ status: 0, code: "connection_lost" });
+  });
+
   it("reads Retry-After and x-should-retry from a 429", async () => {
     const { client } = clientWith([errorJson(429, "rate_limit_exceeded", { "retry-after": "7" })]);
     await expect(client.sendTurn({ conversationId: "conv_1", body: { content: "hi" } })).rejects.toMatchObject({ status: 429, code: "rate_limit_exceeded", retryAfterSeconds: 7, shouldRetry: null });

@@ -34,6 +34,7 @@ describe("errorToWords", () => {
     ["backend 500", err({ message: "x", status: 500 }), /backend failed/],
     ["backend 502 mid-stream", err({ message: "x", status: 502 }), /backend failed/],
     ["unreachable gateway", err({ message: "x", status: 0 }), /can't reach the chat service/],
+    ["connection lost mid-reply", err({ message: "x", status: 0, code: "connection_lost" }), /lost the connection to the chat service while answering/],
     ["any other exception", new TypeError("Cannot read properties of undefined"), /went wrong on my side/],
   ];
   for (const [name, error, words] of cases) {
