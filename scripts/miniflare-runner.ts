@@ -1,0 +1,95 @@
+/**
+ * Runs the gateway Worker in workerd through Miniflare's API directly, without `wrangler dev`'s
+ * proxy in front: the bindings come from wrangler.toml through wrangler's own
+ * `unstable_getMiniflareWorkerOptions` (D1, both Durable Objects, vars), the Worker is bundled
+ * with esbuild the way wrangler does (workerd conditions, ESM), and state is persisted in the same
+ * layout as `wrangler dev --persist-to` (`<stateDir>/v3/...`), so the same D1 migrations and the
+ * same state directory work with either runner. Everything listens on 127.0.0.1.
+ */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { Miniflare, type WorkerOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+import { applyMigrations } from "./stack.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const WRANGLER_TOML = path.join(ROOT, "wrangler.toml");
+
+export interface GatewayMiniflareOptions {
+  /** Port on 127.0.0.1; 0 or omitted = a free one. */
+  port?: number;
+  /** Vars and secrets on top of wrangler.toml's [vars] (e.g. ADMIN_API_KEY, POOL_TOKEN, limits). */
+  vars?: Record<string, string>;
+  /** Where D1 and Durable Object state lives (same layout as `wrangler dev --persist-to`). */
+  stateDir: string;
+  /** Worker module to bundle instead of wrangler.toml's `main` (a wrapper that re-exports it, e.g. for counting). */
+  entry?: string;
+  /** Skip `wrangler d1 migrations apply` (when the caller already applied them to stateDir). */
+  skipMigrations?: boolean;
+  /** Print the Worker's console output and Miniflare's info log. */
+  verbose?: boolean;
+}
+
+export interface RunningGatewayMiniflare {
+  /** Base URL, e.g. http://127.0.0.1:8787 (no trailing slash). */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Bundles a Worker entry into one ESM script, as wrangler does (workerd export conditions). */
+export async function bundleWorker(entry: string): Promise<string> {
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    mainFields: ["module", "main"],
+    conditions: ["workerd", "worker", "browser"],
+    external: ["cloudflare:*"],
+    write: false,
+    logLevel: "silent",
+  });
+  const file = out.outputFiles[0];
+  if (file === undefined) throw new Error(`esbuild produced no output for ${entry}`);
+  return file.text;
+}
+
+/** Starts the gateway under Miniflare (workerd) with wrangler.toml's bindings; resolves once it listens. */
+export async function startGatewayMiniflare(options: GatewayMiniflareOptions): Promise<RunningGatewayMiniflare> {
+  const stateDir = path.resolve(options.stateDir);
+  await mkdir(stateDir, { recursive: true });
+  if (options.skipMigrations !== true) await applyMigrations(stateDir, options.verbose ?? false);
+
+  const config = unstable_readConfig({ config: WRANGLER_TOML });
+  const { workerOptions, main } = unstable_getMiniflareWorkerOptions(WRANGLER_TOML);
+  const entry = options.entry ?? main;
+  if (entry === undefined) throw new Error("wrangler.toml has no main entry");
+  const script = await bundleWorker(entry);
+  const bindings = { ...(workerOptions.bindings ?? {}), ...(options.vars ?? {}) };
+  const worker = {
+    ...workerOptions,
+    // The same name as under wrangler dev, so Durable Object state in stateDir is shared.
+    name: config.name,
+    modules: true,
+    script,
+    bindings,
+  } as WorkerOptions;
+
+  const mf = new Miniflare({
+    ...worker,
+    host: "127.0.0.1",
+    port: options.port ?? 0,
+    defaultPersistRoot: path.join(stateDir, "v3"),
+    // Never fetch Cloudflare's request.cf data from the internet: nothing leaves loopback.
+    cf: false,
+    verbose: options.verbose ?? false,
+  });
+  const url = await mf.ready;
+  return {
+    url: url.origin,
+    stop: () => mf.dispose(),
+  };
+}
