@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { Env } from "./env.js";
+import { parseAllowedOrigins, type CorsOrigins } from "./http/cors-policy.js";
 import { DEFAULT_ROUTING_OPTIONS, type RoutingOptions } from "./pool/routing.js";
 
 export const ModelConfig = z.object({
@@ -53,6 +54,15 @@ const GatewayConfigSchema = z.object({
   FIRST_TOKEN_TIMEOUT_MS: IntText(30_000),
   /** Workers tried for one request, counting the first. */
   MAX_ATTEMPTS: IntText(3),
+  /** Most messages a conversation may hold; a turn that would pass it is refused. */
+  MAX_CONVERSATION_MESSAGES: IntText(1_000),
+  /** Origins allowed to call the API from a browser (see workers/http/cors-policy.ts). */
+  CORS_ALLOWED_ORIGINS: z.string().optional().transform((text, ctx) => {
+    const parsed = parseAllowedOrigins(text);
+    if (parsed.ok) return parsed.value;
+    ctx.addIssue({ code: "custom", message: parsed.message });
+    return z.NEVER;
+  }),
   /** Routing load gate and admission control (workers/pool/routing.ts explains each). */
   ROUTING_ABSOLUTE_LOAD_THRESHOLD: IntText(DEFAULT_ROUTING_OPTIONS.absoluteLoadThreshold),
   ROUTING_RELATIVE_LOAD_THRESHOLD: z.coerce.number().min(1).default(DEFAULT_ROUTING_OPTIONS.relativeLoadThreshold),
@@ -69,6 +79,9 @@ export interface GatewayConfig {
   turnLockMs: number;
   firstTokenTimeoutMs: number;
   maxAttempts: number;
+  maxConversationMessages: number;
+  /** null = CORS off. */
+  corsAllowedOrigins: CorsOrigins | null;
   routing: RoutingOptions;
 }
 
@@ -93,6 +106,8 @@ export function getConfig(env: Env): GatewayConfig {
     turnLockMs: v.TURN_LOCK_MS,
     firstTokenTimeoutMs: v.FIRST_TOKEN_TIMEOUT_MS,
     maxAttempts: Math.max(1, v.MAX_ATTEMPTS),
+    maxConversationMessages: Math.max(2, v.MAX_CONVERSATION_MESSAGES),
+    corsAllowedOrigins: v.CORS_ALLOWED_ORIGINS,
     routing: {
       absoluteLoadThreshold: v.ROUTING_ABSOLUTE_LOAD_THRESHOLD,
       relativeLoadThreshold: v.ROUTING_RELATIVE_LOAD_THRESHOLD,

@@ -1,3 +1,4 @@
+import type { GatewayMetrics } from "./metrics/metrics-do.js";
 import type { GpuPool } from "./pool/pool-do.js";
 import type { RateLimiter } from "./limits/rate-limiter-do.js";
 
@@ -8,6 +9,8 @@ export interface Env {
   POOL: DurableObjectNamespace<GpuPool>;
   /** Rate limiters: one Durable Object per key and per key + end user (see workers/limits/). */
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  /** Gateway counters summed across isolates for GET /metrics (one object, see workers/metrics/). */
+  METRICS: DurableObjectNamespace<GatewayMetrics>;
   /** JSON list of served models (see workers/config.ts). */
   MODELS: string;
   /** Bootstrap admin key (secret). */
@@ -34,6 +37,10 @@ export interface Env {
   TURN_LOCK_MS?: string;
   FIRST_TOKEN_TIMEOUT_MS?: string;
   MAX_ATTEMPTS?: string;
+  /** Most messages one server-side conversation may hold (default 1000). */
+  MAX_CONVERSATION_MESSAGES?: string;
+  /** Comma-separated origins allowed to call the API from a browser, or `*`; empty = CORS off. */
+  CORS_ALLOWED_ORIGINS?: string;
   ROUTING_ABSOLUTE_LOAD_THRESHOLD?: string;
   ROUTING_RELATIVE_LOAD_THRESHOLD?: string;
   ROUTING_KV_CACHE_THRESHOLD?: string;

@@ -7,14 +7,19 @@ import type { AppEnv } from "./app-env.js";
 import { newId } from "./auth/key-material.js";
 import { authenticate } from "./auth/middleware.js";
 import { GatewayError, toGatewayError } from "./errors.js";
+import { cors } from "./http/cors.js";
 import { adminKeysRoutes } from "./routes/admin-keys.js";
 import { chatCompletionsRoutes } from "./routes/chat-completions.js";
 import { conversationsRoutes } from "./routes/conversations.js";
 import { modelsRoutes } from "./routes/models.js";
 import { adminPoolRoutes } from "./routes/admin-pool.js";
 import { poolRoutes } from "./routes/pool.js";
+import { metricsRoutes } from "./routes/metrics.js";
+import { countRefusals } from "./metrics/refusals.js";
+import { adminUsageRoutes, usageRoutes } from "./routes/usage.js";
 
 export { GpuPool } from "./pool/pool-do.js";
+export { GatewayMetrics } from "./metrics/metrics-do.js";
 
 const app = new Hono<AppEnv>();
 
@@ -24,15 +29,21 @@ app.use(async (c, next) => {
   c.header("x-request-id", c.var.requestId);
 });
 
+// Before authentication: a browser's preflight carries no key. Off unless CORS_ALLOWED_ORIGINS is set.
+app.use(cors);
 app.get("/health", (c) => c.json({ ok: true }));
 app.use("/v1/*", authenticate);
+app.use("/v1/*", countRefusals);
 app.use("/admin/*", authenticate);
 app.route("/v1/models", modelsRoutes);
 app.route("/v1/chat/completions", chatCompletionsRoutes);
 app.route("/v1/conversations", conversationsRoutes);
+app.route("/v1/usage", usageRoutes);
 app.route("/admin/keys", adminKeysRoutes);
+app.route("/admin/usage", adminUsageRoutes);
 app.route("/pool", poolRoutes);
 app.route("/admin/pool", adminPoolRoutes);
+app.route("/metrics", metricsRoutes);
 
 app.notFound((c) => {
   const err = new GatewayError({

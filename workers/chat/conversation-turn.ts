@@ -71,6 +71,15 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
     });
 
   try {
+    // messages includes the user message just appended; the reply would add one more.
+    if (userMessage && messages.length + 1 > config.maxConversationMessages) {
+      throw new GatewayError({
+        status: 400,
+        type: "invalid_request_error",
+        message: `This conversation has reached its limit of ${config.maxConversationMessages} messages; start a new conversation.`,
+        code: "conversation_too_long",
+      });
+    }
     let turns: ChatMessage[];
     let replacesMessageId: string | null = null;
     let userMessageId: string;
