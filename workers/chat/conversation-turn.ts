@@ -13,10 +13,11 @@ import type { Owner } from "../db/conversation-store.js";
 import { abandonTurn, beginTurn, finishTurn } from "../db/turn-store.js";
 import { GatewayError, invalidRequest, notFound } from "../errors.js";
 import { checkConversation } from "../prompt/vicuna.js";
-import { chooseCandidates, poolHooks } from "../upstream/candidates.js";
+import { chooseCandidates } from "../upstream/candidates.js";
 import { admit } from "./admission.js";
 import { promptTurns, planRegenerate } from "./history.js";
-import { completionParams, messageTooLong, preparePrompt, resolveModel } from "./prepare.js";
+import { basePlan } from "./plan.js";
+import { messageTooLong, preparePrompt, resolveModel } from "./prepare.js";
 import { respond } from "./respond.js";
 
 export interface TurnInput {
@@ -100,18 +101,7 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
     const assistantId = newId("msg");
 
     return await respond(c, {
-      completionId: `chatcmpl-${requestId}`,
-      model: model.id,
-      created: Math.floor(Date.now() / 1000),
-      params: completionParams(model, prompt, input.sampling),
-      candidates,
-      admission,
-      poolHooks: poolHooks(c.env, (p) => c.executionCtx.waitUntil(p)),
-      maxAttempts: config.maxAttempts,
-      firstTokenTimeoutMs: config.firstTokenTimeoutMs,
-      backendApiKey: c.env.BACKEND_API_KEY,
-      stream: input.sampling.stream ?? false,
-      includeUsage: input.sampling.stream_options?.include_usage ?? false,
+      ...basePlan(c, { model, prompt, sampling: input.sampling, candidates, admission }),
       headers: {
         [TURN_HEADERS.conversationId]: conversation.id,
         [TURN_HEADERS.userMessageId]: userMessageId,

@@ -4,14 +4,15 @@ import { z } from "zod";
 import { ChatMessage, SamplingParams } from "../../wire/openai.js";
 import type { AppEnv } from "../app-env.js";
 import { admit } from "../chat/admission.js";
-import { completionParams, normaliseMessages, preparePrompt, resolveModel } from "../chat/prepare.js";
+import { basePlan } from "../chat/plan.js";
+import { normaliseMessages, preparePrompt, resolveModel } from "../chat/prepare.js";
 import { respond } from "../chat/respond.js";
 import { getConfig } from "../config.js";
 import { finishTurn } from "../db/turn-store.js";
 import { newId } from "../auth/key-material.js";
 import { readJsonBody } from "../http/json-body.js";
 import { toVicunaConversation } from "../prompt/vicuna.js";
-import { chooseCandidates, poolHooks } from "../upstream/candidates.js";
+import { chooseCandidates } from "../upstream/candidates.js";
 import { endUserOf } from "./end-user.js";
 
 const ChatCompletionBody = z
@@ -47,18 +48,7 @@ export const chatCompletionsRoutes = new Hono<AppEnv>().post("/", async (c) => {
     });
 
   return respond(c, {
-    completionId: `chatcmpl-${requestId}`,
-    model: model.id,
-    created: Math.floor(Date.now() / 1000),
-    params: completionParams(model, prompt, body),
-    candidates,
-    admission,
-    poolHooks: poolHooks(c.env, (p) => c.executionCtx.waitUntil(p)),
-    maxAttempts: config.maxAttempts,
-    firstTokenTimeoutMs: config.firstTokenTimeoutMs,
-    backendApiKey: c.env.BACKEND_API_KEY,
-    stream: body.stream ?? false,
-    includeUsage: body.stream_options?.include_usage ?? false,
+    ...basePlan(c, { model, prompt, sampling: body, candidates, admission }),
     headers: {},
     persist: (r) => record(r.status === "failed", r.promptTokens, r.completionTokens),
     rollback: (r) => record(true, r.promptTokens, r.completionTokens),
