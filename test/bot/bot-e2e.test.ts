@@ -280,15 +280,15 @@ describe("the Discord bot against the real gateway and simulator", () => {
 
   it("tells a rate-limited user when to try again (Retry-After)", async () => {
     const jay = discord.addUser({ username: "jay" });
-    const dm = discord.dmChannelFor(jay.id);
     let limited: FakeMessage | null = null;
+    // Each question in its own thread keeps prompts small; the limit is per end user, across threads.
     for (let i = 0; i < END_USER_REQUESTS_PER_MINUTE + 3 && !limited; i++) {
-      const before = botReplies(dm.id).length;
-      discord.simulateUserMessage({ channelId: dm.id, content: `message number ${i}`, authorId: jay.id });
-      const reply = await finishedReply(dm.id, before);
-      limited = reply.find((m) => m.content.includes("try again in")) ?? null;
+      const ask = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: `question number ${i}`, authorId: jay.id, mentionsBot: true });
+      const threadId = await threadFor(ask);
+      const reply = await finishedReply(threadId);
+      limited = reply.find((m) => m.content.includes("too quickly")) ?? null;
     }
-    expect(limited?.content).toMatch(/too quickly\. Please try again in \d+ (s|min)\./);
+    expect(limited?.content).toMatch(/^You're sending messages too quickly\. Please try again in \d+ (s|min)\.$/);
   });
 
   it("on shutdown marks a reply still being written, and after a restart keeps the thread's context", async () => {
