@@ -1,6 +1,7 @@
 /**
- * `npm start`: the whole platform on this machine — simulated GPU workers, the gateway under
- * wrangler dev with local D1 — then prints the URL and ready keys. State (D1, keys) persists in
+ * `npm start`: the whole platform on this machine — simulated GPU workers with their agents, the
+ * gateway under wrangler dev with local D1 and, when DISCORD_TOKEN is set, the Discord bot with a
+ * bot key of its own — then prints the URL and ready keys. State (D1, keys) persists in
  * .altiplano/ between runs; Ctrl-C stops everything.
  */
 import { existsSync } from "node:fs";
@@ -8,7 +9,10 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { startStack } from "./stack.js";
+import { startBot, type RunningBot } from "../bot/bot.js";
+import { parseBotEnv } from "../bot/config.js";
+import { consoleLogger } from "../bot/logger.js";
+import { startStack, type Stack } from "./stack.js";
 
 const StartEnv = z.object({
   ALTIPLANO_PORT: z.coerce.number().int().min(1).max(65535).default(8787),
@@ -22,6 +26,20 @@ async function readOrCreate(file: string, make: () => string | Promise<string>):
   const value = await make();
   await writeFile(file, value + "\n", { mode: 0o600 });
   return value;
+}
+
+/** Starts the bot against this gateway when a Discord token is configured, with a bot key kept in stateDir. */
+async function maybeStartBot(stack: Stack, stateDir: string): Promise<RunningBot | null> {
+  if (!process.env.DISCORD_TOKEN) return null;
+  const keyFile = path.join(stateDir, "bot-key");
+  let botKey = existsSync(keyFile) ? (await readFile(keyFile, "utf8")).trim() : "";
+  const works = botKey !== "" && (await fetch(`${stack.url}/v1/models`, { headers: { authorization: `Bearer ${botKey}` } })).ok;
+  if (!works) {
+    botKey = await stack.createKey("bot", "discord bot (npm start)");
+    await writeFile(keyFile, botKey + "\n", { mode: 0o600 });
+  }
+  const config = parseBotEnv({ ...process.env, ALTIPLANO_URL: stack.url, ALTIPLANO_API_KEY: botKey });
+  return startBot(config, { logger: consoleLogger });
 }
 
 async function main(): Promise<void> {
@@ -46,6 +64,14 @@ async function main(): Promise<void> {
     if (check.ok) userKey = saved;
   }
   await writeFile(userKeyFile, userKey + "\n", { mode: 0o600 });
+  let bot: RunningBot | null;
+  try {
+    bot = await maybeStartBot(stack, stateDir);
+  } catch (err) {
+    // Don't leave the gateway and workers running behind a failed start.
+    await stack.stop();
+    throw err;
+  }
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`
@@ -54,6 +80,7 @@ Gateway:   ${stack.url}
 API key:   ${userKey}
 Admin key: ${adminKey}
 Workers:   ${stack.sims.map((s) => `${s.workerId} ${s.url}`).join(", ")}
+Discord:   ${bot ? "bot connected" : "off (set DISCORD_TOKEN and DISCORD_APPLICATION_ID to start the bot; see bot/README.md)"}
 
 Try:
 curl -s ${stack.url}/v1/chat/completions -H "Authorization: Bearer ${userKey}" -H "Content-Type: application/json" -d '{"model":"vicuna-13b-v1.5","messages":[{"role":"user","content":"Hello!"}]}'
@@ -65,10 +92,13 @@ Press Ctrl-C to stop.`);
     if (stopping) return;
     stopping = true;
     console.log("\nStopping…");
-    stack.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    (bot ? bot.stop() : Promise.resolve())
+      .catch(() => undefined)
+      .then(() => stack.stop())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
