@@ -38,6 +38,8 @@ export interface GenerationResult {
   failovers: number;
   /** Set when status is `failed`: the last worker error. */
   error: UpstreamError | null;
+  /** Milliseconds from the start of `generate` to the first text; absent if none arrived (the TTFT metric). */
+  timeToFirstTokenMs?: number;
 }
 
 function statusOf(reason: FinishReason): MessageStatus {
@@ -58,6 +60,7 @@ export async function generate(params: CompletionParams, options: GenerationOpti
     failovers: 0,
     error: null,
   };
+  const startedAt = Date.now();
   const attempts = Math.min(options.maxAttempts, options.candidates.length);
   if (attempts === 0) {
     result.error = new UpstreamError("connect", "no worker is available for this model");
@@ -83,6 +86,7 @@ export async function generate(params: CompletionParams, options: GenerationOpti
       for await (const event of streamCompletion(backend, attemptParams, options)) {
         if (event.kind === "text") {
           attemptText += event.text;
+          result.timeToFirstTokenMs ??= Date.now() - startedAt;
           result.text += event.text;
           result.workerId = backend.id;
           await hooks.onText(event.text, backend.id);

@@ -10,6 +10,7 @@ import type { AppEnv } from "../app-env.js";
 import { GatewayError } from "../errors.js";
 import type { Backend, CompletionParams } from "../upstream/vllm-client.js";
 import type { AdmittedRequest } from "./admission.js";
+import { recordGeneration } from "../metrics/recorder.js";
 import { ChunkStream } from "./chunk-stream.js";
 import { generate, type GenerationHooks, type GenerationResult } from "./generation.js";
 
@@ -114,6 +115,7 @@ async function respondAdmitted(
   if (!plan.stream) {
     const result = await generate(plan.params, options, { ...plan.poolHooks, onText: async () => undefined });
     c.executionCtx.waitUntil(settle(result));
+    c.executionCtx.waitUntil(recordGeneration(c.env, plan.model, result));
     if (result.status === "failed" && result.text === "") {
       await withRetries(() => plan.rollback(result)).catch(logPersistFailure);
       throw generationError(result);
@@ -156,6 +158,7 @@ async function respondAdmitted(
     },
   }).then(async (result) => {
     c.executionCtx.waitUntil(settle(result));
+    c.executionCtx.waitUntil(recordGeneration(c.env, plan.model, result));
     if (!started) {
       resolveGate(result);
       return;
