@@ -195,9 +195,16 @@ export function startAgent(options: AgentOptions, deps: AgentDeps = {}): Running
     }
   }
 
+  let lastTickStartedAt = 0;
+
   /** Runs one tick after any tick in progress (ticks never overlap). */
   function runTick(): Promise<void> {
-    chain = chain.then(tick).catch((err: unknown) => log(`unexpected error: ${errorText(err)}`));
+    chain = chain
+      .then(() => {
+        lastTickStartedAt = Date.now();
+        return tick();
+      })
+      .catch((err: unknown) => log(`unexpected error: ${errorText(err)}`));
     return chain;
   }
 
@@ -207,7 +214,10 @@ export function startAgent(options: AgentOptions, deps: AgentDeps = {}): Running
     // Beat at least as often as the pool expects, whatever was configured.
     const pollIntervalMs = Math.min(config.pollIntervalMs, poolIntervalMs);
     const delay = nextDelayMs({ pollIntervalMs, maxBackoffMs: config.maxBackoffMs, consecutiveFailures, random });
-    timer = setTimeout(() => void runTick().then(schedule), delay);
+    // Beats keep a fixed rate from start to start: a slow poll of vLLM (a busy GPU box) must not
+    // stretch the interval the pool measures silence against.
+    const elapsed = Date.now() - lastTickStartedAt;
+    timer = setTimeout(() => void runTick().then(schedule), consecutiveFailures > 0 ? delay : Math.max(0, delay - elapsed));
   }
 
   async function isIdle(): Promise<boolean> {

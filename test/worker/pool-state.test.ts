@@ -41,7 +41,8 @@ describe("effectiveState over time and intent", () => {
   const cases: Array<[string, Partial<WorkerRecord>, number, string]> = [
     ["fresh beat", {}, 0, "ready"],
     ["one interval silent", {}, 1_000, "ready"],
-    ["missed one beat (1.5 intervals)", {}, 1_501, "unhealthy"],
+    ["a late beat is still ready (1.5 intervals)", {}, 1_500, "ready"],
+    ["missed one beat (2 intervals)", {}, 2_001, "unhealthy"],
     ["three intervals exactly", {}, 3_000, "unhealthy"],
     ["past three intervals", {}, 3_001, "gone"],
     ["vLLM unhealthy", { healthy: false }, 0, "unhealthy"],

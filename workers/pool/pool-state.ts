@@ -35,8 +35,8 @@ export interface WorkerRecord {
   cooldownUntil: number;
 }
 
-/** A worker that missed one beat (no heartbeat for 1.5 intervals) is unhealthy. */
-export const UNHEALTHY_AFTER_INTERVALS = 1.5;
+/** A worker silent for two intervals (one beat missed, with slack for a late one) is unhealthy. */
+export const UNHEALTHY_AFTER_INTERVALS = 2;
 /** A worker with no heartbeat for three intervals is gone. */
 export const GONE_AFTER_INTERVALS = 3;
 /** Gone workers stay listed (state `gone`) this long so operators can see what died, then are forgotten. */
