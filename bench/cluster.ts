@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const { argv, parallel } = takeParallelFlag(process.argv.slice(2));
   const config = loadClusterConfig(argv, process.env);
-  const progress = createProgress({ label: "cluster" });
+  const progress = createProgress({ label: "cluster", startedMs: started });
   progress.log(
     `${config.workers} workers, loads ${config.loads.map((l) => `${Math.round(l * 100)}%`).join(" ")}, policies ${config.policies.join(" ")}, ${parallel} thread(s)${config.quick ? ", quick" : ""}`,
   );
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   progress.log(`capacity ${fmt(capacity.requestsPerS, 1)} requests/s${capacity.run === null ? "" : ` (${fmt(capacity.run.wallMs / 1000, 1)} s)`}`);
 
   const inputs = sweepInputs(config, capacity.requestsPerS);
-  const sweep = createProgress({ label: "cluster", total: inputs.length });
+  const sweep = createProgress({ label: "cluster", total: inputs.length, startedMs: started });
   const results = await runInThreads<SimulationInput, SimulationResult>({
     moduleUrl: new URL("./cluster/sim-thread.ts", import.meta.url).href,
     tasks: inputs.map((i) => i.input),

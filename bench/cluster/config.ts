@@ -65,7 +65,7 @@ const QUICK_PRESET: Record<string, unknown> = {
   cacheBlocks: 2048,
   durationS: 150,
   warmupS: 50,
-  loads: [0.5, 0.9],
+  loads: [0.5, 0.8],
   capacityDurationS: 120,
   capacityWarmupS: 40,
   costIterations: 2_000,

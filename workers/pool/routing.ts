@@ -85,6 +85,22 @@ export const MAX_ROUTE_CANDIDATES = 8;
 // Scores of workers when there is no affinity key: still a fixed, well-mixed order for ties.
 const NO_KEY_HASH = 0;
 
+/**
+ * Per-decision scratch arrays, reused across calls and grown on demand. At 512 workers fresh
+ * arrays per call meant ~12 KB of garbage a decision and young-generation collections inside the
+ * p99. Safe because a decision runs to completion synchronously (an isolate is single-threaded)
+ * and nothing from it escapes: the result holds only WorkerViews.
+ */
+const scratch = { eligible: new Int32Array(64), loads: new Float64Array(64), scores: new Float64Array(64) };
+
+function ensureScratch(size: number): void {
+  if (scratch.eligible.length >= size) return;
+  const capacity = Math.max(size, scratch.eligible.length * 2);
+  scratch.eligible = new Int32Array(capacity);
+  scratch.loads = new Float64Array(capacity);
+  scratch.scores = new Float64Array(capacity);
+}
+
 /** Pure: orders eligible workers for a request. No I/O; randomness and time come in. */
 export function routeRequest(
   workers: readonly WorkerView[],
@@ -92,48 +108,46 @@ export function routeRequest(
   context: { options: RoutingOptions; now: number; random: () => number },
 ): RouteDecision {
   const { options, now, random } = context;
-
-  const eligible: WorkerView[] = [];
-  let everyQueueAboveShed = true;
-  for (const w of workers) {
-    if (w.state !== "ready" || w.cooldownUntil > now || !servesModel(w, request.model)) continue;
-    eligible.push(w);
-    if (!(w.waiting > options.waitingShedThreshold)) everyQueueAboveShed = false;
-  }
-  const n = eligible.length;
-  if (n === 0) return { kind: "no-workers" };
-  if (everyQueueAboveShed) return { kind: "overloaded", retryAfterSeconds: retryAfterSeconds(eligible, options) };
+  ensureScratch(workers.length);
+  const { eligible, loads, scores } = scratch;
 
   const key = request.conversationId ?? request.prefixHash;
   const keyHash = key === null ? NO_KEY_HASH : hashString32(key);
-  const loads = new Float64Array(n);
-  const scores = new Float64Array(n);
+  let n = 0;
+  let everyQueueAboveShed = true;
   let minLoad = Infinity;
-  let pinned = 0;
-  for (let i = 0; i < n; i++) {
-    const w = eligible[i]!;
-    const load = w.running + w.waiting + w.inFlight;
-    loads[i] = load;
+  let pinned = -1;
+  for (let w = 0; w < workers.length; w++) {
+    const view = workers[w]!;
+    if (view.state !== "ready" || view.cooldownUntil > now || !servesModel(view, request.model)) continue;
+    if (!(view.waiting > options.waitingShedThreshold)) everyQueueAboveShed = false;
+    const load = view.running + view.waiting + view.inFlight;
     if (load < minLoad) minLoad = load;
-    const score = rendezvousScore(keyHash, workerHash(w.id));
-    scores[i] = score;
-    if (score > scores[pinned]! || (score === scores[pinned]! && w.id < eligible[pinned]!.id)) pinned = i;
+    const score = rendezvousScore(keyHash, workerHash(view.id));
+    if (pinned < 0 || score > scores[pinned]! || (score === scores[pinned]! && view.id < workers[eligible[pinned]!]!.id)) pinned = n;
+    eligible[n] = w;
+    loads[n] = load;
+    scores[n] = score;
+    n++;
   }
+  if (n === 0) return { kind: "no-workers" };
+  if (everyQueueAboveShed) return { kind: "overloaded", retryAfterSeconds: retryAfterSeconds({ workers, n, options }) };
 
   let first: number;
   let affinity: "pinned" | "load-broken" | "none";
+  const pinnedView = workers[eligible[pinned]!]!;
   if (key === null) {
-    first = powerOfTwoChoices({ loads, scores, exclude: -1, random });
+    first = powerOfTwoChoices({ n, exclude: -1, random });
     affinity = "none";
-  } else if (isPinBroken({ pinnedLoad: loads[pinned]!, minLoad, kvCacheUsage: eligible[pinned]!.kvCacheUsage, options })) {
-    first = powerOfTwoChoices({ loads, scores, exclude: n > 1 ? pinned : -1, random });
+  } else if (isPinBroken({ pinnedLoad: loads[pinned]!, minLoad, kvCacheUsage: pinnedView.kvCacheUsage, options })) {
+    first = powerOfTwoChoices({ n, exclude: n > 1 ? pinned : -1, random });
     affinity = "load-broken";
   } else {
     first = pinned;
     affinity = "pinned";
   }
 
-  return { kind: "route", candidates: orderCandidates({ eligible, loads, scores, first }), affinity };
+  return { kind: "route", candidates: orderCandidates({ workers, n, first }), affinity };
 }
 
 /**
@@ -167,12 +181,13 @@ function isPinBroken(o: { pinnedLoad: number; minLoad: number; kvCacheUsage: num
 }
 
 /**
- * Two distinct workers drawn at random (never `exclude`), the less loaded one wins; equal loads
- * go to the higher rendezvous score so the choice does not depend on input order.
+ * Two distinct eligible workers drawn at random (never `exclude`), the less loaded one wins; equal
+ * loads go to the higher rendezvous score so the choice does not depend on input order.
  */
-function powerOfTwoChoices(o: { loads: Float64Array; scores: Float64Array; exclude: number; random: () => number }): number {
-  const { loads, scores, exclude } = o;
-  const pool = exclude < 0 ? loads.length : loads.length - 1;
+function powerOfTwoChoices(o: { n: number; exclude: number; random: () => number }): number {
+  const { loads, scores } = scratch;
+  const { n, exclude } = o;
+  const pool = exclude < 0 ? n : n - 1;
   if (pool <= 1) return exclude === 0 ? 1 : 0;
   const skip = (k: number): number => (exclude >= 0 && k >= exclude ? k + 1 : k);
   const a = Math.min(pool - 1, Math.floor(o.random() * pool));
@@ -188,12 +203,13 @@ function powerOfTwoChoices(o: { loads: Float64Array; scores: Float64Array; exclu
  * `first`, then up to MAX_ROUTE_CANDIDATES - 1 others by load, then by rendezvous score (highest
  * first). A bounded top-k pass rather than a sort keeps the decision O(n) at hundreds of workers.
  */
-function orderCandidates(o: { eligible: WorkerView[]; loads: Float64Array; scores: Float64Array; first: number }): WorkerView[] {
-  const { eligible, loads, scores, first } = o;
-  const limit = Math.min(MAX_ROUTE_CANDIDATES, eligible.length) - 1;
-  const best: number[] = []; // indices, kept in order, at most `limit`
+function orderCandidates(o: { workers: readonly WorkerView[]; n: number; first: number }): WorkerView[] {
+  const { eligible, loads, scores } = scratch;
+  const { n, first } = o;
+  const limit = Math.min(MAX_ROUTE_CANDIDATES, n) - 1;
+  const best: number[] = []; // eligible positions, kept in order, at most `limit`
   const before = (i: number, j: number): boolean => loads[i]! < loads[j]! || (loads[i]! === loads[j]! && scores[i]! > scores[j]!);
-  for (let i = 0; i < eligible.length && limit > 0; i++) {
+  for (let i = 0; i < n && limit > 0; i++) {
     if (i === first) continue;
     if (best.length === limit && !before(i, best[limit - 1]!)) continue;
     let at = best.length === limit ? limit - 1 : best.length;
@@ -203,8 +219,8 @@ function orderCandidates(o: { eligible: WorkerView[]; loads: Float64Array; score
     }
     best[at] = i;
   }
-  const candidates = [eligible[first]!];
-  for (const i of best) candidates.push(eligible[i]!);
+  const candidates = [o.workers[eligible[first]!]!];
+  for (const i of best) candidates.push(o.workers[eligible[i]!]!);
   return candidates;
 }
 
@@ -213,10 +229,11 @@ function orderCandidates(o: { eligible: WorkerView[]; loads: Float64Array; score
  * threshold, assuming each of its worker's running slots frees once per typical request:
  * ceil((waiting - threshold + 1) * ASSUMED_REQUEST_SECONDS / max(1, running)), within 1..60 s.
  */
-function retryAfterSeconds(eligible: readonly WorkerView[], options: RoutingOptions): number {
+function retryAfterSeconds(o: { workers: readonly WorkerView[]; n: number; options: RoutingOptions }): number {
   let best = Infinity;
-  for (const w of eligible) {
-    const excess = w.waiting - options.waitingShedThreshold + 1;
+  for (let i = 0; i < o.n; i++) {
+    const w = o.workers[scratch.eligible[i]!]!;
+    const excess = w.waiting - o.options.waitingShedThreshold + 1;
     const seconds = (excess * ASSUMED_REQUEST_SECONDS) / Math.max(1, w.running);
     if (seconds < best) best = seconds;
   }
