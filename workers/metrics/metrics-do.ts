@@ -40,22 +40,22 @@ export class GatewayMetrics extends DurableObject<Env> {
     });
   }
 
-  /** Adds one isolate's buffered counts. */
-  async add(delta: Totals): Promise<void> {
-    mergeTotalsInto(this.totals, Totals.parse(delta));
-    this.dirty = true;
+  /**
+   * Adds one isolate's buffered counts. A malformed delta (a bug, never a transient failure) is
+   * dropped and reported as false, so the sender does not keep retrying it.
+   */
+  async add(delta: Totals): Promise<boolean> {
+    if (!this.merge(delta)) return false;
     if (!this.alarmSet) {
       this.alarmSet = true;
       await this.ctx.storage.setAlarm(Date.now() + PERSIST_INTERVAL_MS);
     }
+    return true;
   }
 
   /** The totals, after adding the caller's own buffered counts (if any); persisted before they are returned. */
   read(delta: Totals | null = null): Totals {
-    if (delta) {
-      mergeTotalsInto(this.totals, Totals.parse(delta));
-      this.dirty = true;
-    }
+    if (delta) this.merge(delta);
     this.persist();
     return this.totals;
   }
@@ -63,6 +63,17 @@ export class GatewayMetrics extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.alarmSet = false;
     this.persist();
+  }
+
+  private merge(delta: Totals): boolean {
+    const parsed = Totals.safeParse(delta);
+    if (!parsed.success) {
+      console.error("metrics: dropping a malformed flush", parsed.error.issues[0]?.message);
+      return false;
+    }
+    mergeTotalsInto(this.totals, parsed.data);
+    this.dirty = true;
+    return true;
   }
 
   private persist(): void {

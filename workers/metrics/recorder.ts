@@ -28,8 +28,8 @@ import {
 /** Minimum time between two sends from one isolate to the metrics object. */
 export const FLUSH_INTERVAL_MS = 1_000;
 
-/** Where a flush sends the buffered counts. */
-export type FlushSink = (delta: Totals) => Promise<void>;
+/** Where a flush sends the buffered counts; a rejection means "try again later". */
+export type FlushSink = (delta: Totals) => Promise<unknown>;
 
 export interface RecorderOptions {
   flushIntervalMs: number;
