@@ -13,7 +13,8 @@
  */
 import app from "../../workers/index.ts";
 
-export { GpuPool, RateLimiter } from "../../workers/index.ts";
+// Every Durable Object class the gateway exports, whatever wrangler.toml binds.
+export * from "../../workers/index.ts";
 
 const totals = { requests: 0, d1: 0, do: {}, upstream: 0 };
 const traces = new Map();
