@@ -9,8 +9,8 @@ const list = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter((s) => s !== "") : v), z.array(item).min(1));
 
 export const OverheadConfigSchema = z.object({
-  durationMs: z.coerce.number().int().min(200).default(3_000), // measured window of each cell
-  warmupMs: z.coerce.number().int().min(0).default(600), // unrecorded requests before each cell's window
+  durationMs: z.coerce.number().int().min(200).default(2_500), // measured window of each cell
+  warmupMs: z.coerce.number().int().min(0).default(500), // unrecorded requests before each cell's window
   concurrency: list(z.coerce.number().int().min(1).max(512)).default([1, 16, 64]),
   paths: list(z.enum(PATH_IDS)).default([...PATH_IDS]),
   maxTokens: z.coerce.number().int().min(1).max(1024).default(32), // max_tokens of every request
