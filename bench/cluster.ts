@@ -63,8 +63,13 @@ function sweepInputs(config: ClusterConfig, capacityRps: number): { input: Simul
   return out;
 }
 
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   const { argv, parallel } = takeParallelFlag(process.argv.slice(2));
   const config = loadClusterConfig(argv, process.env);
   const progress = createProgress({ label: "cluster", startedMs: started });
@@ -105,6 +110,7 @@ async function main(): Promise<void> {
     node: process.versions.node,
     cpus: cpus().length,
     wallS: (performance.now() - started) / 1000,
+    cpuS: cpuSeconds(process.cpuUsage(cpuAtStart)),
     config,
     capacity: capacitySummary,
     routingCost,

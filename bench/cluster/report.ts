@@ -20,6 +20,8 @@ export interface ClusterResults {
   node: string;
   cpus: number;
   wallS: number;
+  /** CPU time of the whole process, all threads: what the run costs on an idle machine. */
+  cpuS: number;
   config: ClusterConfig;
   capacity: Omit<Capacity, "run">;
   routingCost: RoutingCost[];
@@ -95,8 +97,8 @@ export function markdownReport(results: ClusterResults): string {
   lines.push("# Routing in a cluster simulation");
   lines.push("");
   lines.push(
-    `Generated ${results.generatedAt} by \`npm run bench:cluster${c.quick ? " -- --quick" : ""}\` in ${fmt(results.wallS, 0)} s ` +
-      `(Node ${results.node}, ${results.cpus} CPUs). Raw numbers: [cluster.json](cluster.json).`,
+    `Generated ${results.generatedAt} by \`npm run bench:cluster${c.quick ? " -- --quick" : ""}\` in ${fmt(results.wallS, 0)} s wall, ` +
+      `${fmt(results.cpuS, 0)} s CPU over all threads (Node ${results.node}, ${results.cpus} CPUs). Raw numbers: [cluster.json](cluster.json).`,
   );
   lines.push("");
   if (h !== null) {
@@ -117,6 +119,13 @@ export function markdownReport(results: ClusterResults): string {
     }
     lines.push("");
   }
+  lines.push(
+    "Reading the results: the median and mean TTFT fall with affinity because a returning conversation's prefix is still in its " +
+      "worker's cache, so only the new message and the previous answer are prefilled. The p99 moves less: it is made of prompts " +
+      "that no worker has cached (long first messages, conversations truncated to fit the window), which no routing can speed up, " +
+      "plus queueing once workers fill up — where the load gate has to trade cache hits for balance.",
+  );
+  lines.push("");
   lines.push(`![p99 TTFT against load](${P99_CHART_FILE})`);
   lines.push("");
   lines.push(`![Prefix-cache hit rate against load](${HIT_RATE_CHART_FILE})`);
@@ -126,7 +135,8 @@ export function markdownReport(results: ClusterResults): string {
   lines.push(
     "TTFT is measured from the request reaching the gateway to its first token. Output tokens/s counts completions inside " +
       "the measurement window. Hit rate = cached prompt tokens / prompt tokens (vLLM's prefix_cache_hits / queries). " +
-      "Load imbalance = max / mean over workers of output tokens served in the window (1.00 = perfectly even).",
+      "Load imbalance = max / mean over workers of output tokens served in the window (1.00 = perfectly even). " +
+      "Requests = turns arriving in the window: slower answers delay a session's next turn, so a slow policy sees fewer.",
   );
   lines.push("");
   const sorted = [...results.runs].sort((a, b) => a.load - b.load || policyOrder(a.policy) - policyOrder(b.policy));

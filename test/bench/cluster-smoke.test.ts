@@ -78,6 +78,7 @@ describe("cluster simulation", () => {
       node: "20",
       cpus: 2,
       wallS: 1,
+      cpuS: 2,
       config,
       capacity: { requestsPerS: 2, outputTokensPerS: 600, measured: true, population: 128, windowS: [20, 60] },
       routingCost: [measureRoutingCost({ workers: 8, iterations: 50, seed: 1 })],
