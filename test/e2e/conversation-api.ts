@@ -68,8 +68,13 @@ export class ConversationApi {
       },
     });
     const decoder = new TextDecoder();
+    const reader = res.body.getReader();
     try {
-      for await (const part of res.body) parser.feed(decoder.decode(part, { stream: true }));
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parser.feed(decoder.decode(value, { stream: true }));
+      }
     } catch (err) {
       if (!options.signal?.aborted) throw err;
     }

@@ -35,7 +35,7 @@ describe("GpuPool durable object", () => {
     expect(await stub.heartbeat(beat("a"), T0)).toEqual({ state: "ready", heartbeatIntervalMs: 1_000 });
     const stateAt = async (at: number) => (await stub.snapshot(at)).workers.map((w) => [w.id, w.state]);
     expect(await stateAt(T0 + 1_000)).toEqual([["a", "ready"]]);
-    expect(await stateAt(T0 + 2_000)).toEqual([["a", "unhealthy"]]);
+    expect(await stateAt(T0 + 2_001)).toEqual([["a", "unhealthy"]]);
     expect(await stateAt(T0 + 3_001)).toEqual([["a", "gone"]]);
     // A heartbeat brings it back.
     await stub.heartbeat(beat("a"), T0 + 5_000);
