@@ -7,15 +7,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type LocalWorker, type Stack } from "../../scripts/stack.js";
 import type { AdminPoolWorker } from "../../wire/pool-admin.js";
+import { GONE_AFTER_INTERVALS } from "../../workers/pool/pool-state.js";
 import { ConversationApi } from "./conversation-api.js";
 
 const MODEL = "vicuna-13b-v1.5";
 const WORKER_HEADER = "x-altiplano-worker";
 /**
- * 2 s beats leave a 3 s window in which a silent worker is `unhealthy` (1.5 to 3 intervals)
- * before it is `gone`: wide enough for the test to see it on a busy machine.
+ * 2.5 s beats leave a window of (GONE - UNHEALTHY) intervals, 2.5 s, in which a silent worker is
+ * `unhealthy` before it is `gone`: wide enough for the test to see it on a busy machine.
  */
-const HEARTBEAT_INTERVAL_MS = 2_000;
+const HEARTBEAT_INTERVAL_MS = 2_500;
 const BREAKER_FAILURES = 2;
 /**
  * A gateway isolate routes from a pool snapshot at most this old (SNAPSHOT_MAX_AGE_MS in
@@ -178,7 +179,7 @@ describe("pool membership through the running stack", () => {
       }, 30_000, "worker gone");
       expect(["ready", "unhealthy"]).toContain(seen[0]);
       expect(seen.filter((s) => s !== "ready")).toEqual(["unhealthy", "gone"]);
-      expect(gone.last_heartbeat_age_ms).toBeGreaterThan(3 * HEARTBEAT_INTERVAL_MS);
+      expect(gone.last_heartbeat_age_ms).toBeGreaterThan(GONE_AFTER_INTERVALS * HEARTBEAT_INTERVAL_MS);
 
       // Gone: no request is even tried on it. Every attempt on a dead worker fails and is
       // reported to the pool, so its failure count stays put while its conversation goes on.
