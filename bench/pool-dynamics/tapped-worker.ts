@@ -138,7 +138,10 @@ export async function startTappedWorker(options: TappedWorkerOptions): Promise<T
     kill,
     async close() {
       await kill();
-      await new Promise<void>((resolve) => tap.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => tap.close(() => resolve()));
+      // Idle keep-alive connections the gateway still holds would otherwise keep the listener open.
+      tap.closeAllConnections();
+      await closed;
     },
   };
 }

@@ -185,11 +185,12 @@ describe("pool membership through the running stack", () => {
       // reported to the pool, so its failure count stays put while its conversation goes on.
       await sleep(SNAPSHOT_SETTLE_MS);
       const failuresBefore = (await poolWorker(worker.id))!.total_failures;
-      for (let i = 0; i < 5; i++) {
-        const answeredBy = await turn(conv, `turn ${i}`);
-        expect(answeredBy).not.toBe(worker.id);
-        expect(answeredBy).toBe(moved);
-      }
+      const answeredBy = new Set<string | null>();
+      for (let i = 0; i < 5; i++) answeredBy.add(await turn(conv, `turn ${i}`));
+      // Settled on one of the remaining workers.
+      expect(answeredBy.size).toBe(1);
+      expect(answeredBy.has(worker.id)).toBe(false);
+      expect(answeredBy.has(null)).toBe(false);
       await sleep(SNAPSHOT_SETTLE_MS);
       expect((await poolWorker(worker.id))!.total_failures).toBe(failuresBefore);
       const stored = (await api.get(conv)).messages;
