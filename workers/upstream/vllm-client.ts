@@ -26,6 +26,9 @@ export type UpstreamEvent =
   | { kind: "text"; text: string }
   | { kind: "end"; finishReason: FinishReason; usage: { promptTokens: number; completionTokens: number; cachedTokens: number } | null };
 
+/** Worker answers that reject the request itself rather than signal a broken worker. */
+const REQUEST_ERROR_STATUSES = new Set([400, 413, 422]);
+
 export type UpstreamFailurePhase = "connect" | "status" | "first-token-timeout" | "stream";
 
 /** A worker failed; `retryable` says whether another worker may be tried. */
@@ -122,8 +125,11 @@ export async function* streamCompletion(backend: Backend, params: CompletionPara
     }
     if (response.status !== 200 || !response.body) {
       const message = await upstreamMessage(response);
-      // A 4xx is about the request, which another worker would refuse too.
-      throw new UpstreamError("status", `worker ${backend.id} answered ${response.status}: ${message}`, response.status, response.status >= 500 || response.status === 429);
+      // 400/413/422 are about the request, which another worker would refuse too. Anything else
+      // (5xx, 429, a 401/403 from a worker whose --api-key differs, a 404 from one that no longer
+      // serves the model) is this worker's problem: try the next.
+      const aboutTheRequest = REQUEST_ERROR_STATUSES.has(response.status);
+      throw new UpstreamError("status", `worker ${backend.id} answered ${response.status}: ${message}`, response.status, !aboutTheRequest);
     }
 
     const pending: UpstreamEvent[] = [];
