@@ -23,6 +23,12 @@ export class PrefixCache {
   private readonly blocks = new Map<number, true>();
   private queries = 0;
   private hits = 0;
+  /**
+   * One long-lived iterator for eviction: every key before its position has been evicted, so its
+   * next key is the oldest live one. A fresh `keys()` per eviction would re-walk the deleted slots
+   * at the front of the Map, which made eviction the simulation's hottest path.
+   */
+  private evictionCursor: Iterator<number> | null = null;
 
   constructor(o: { capacityBlocks: number; blockSize?: number }) {
     if (!Number.isInteger(o.capacityBlocks) || o.capacityBlocks < 0) {
@@ -61,8 +67,14 @@ export class PrefixCache {
     const keys = this.blockKeys(tokens, Math.floor(tokens.length / this.blockSize));
     this.touch(keys, keys.length);
     while (this.blocks.size > this.capacityBlocks) {
-      const oldest = this.blocks.keys().next();
-      if (oldest.done === true) break;
+      this.evictionCursor ??= this.blocks.keys();
+      let oldest = this.evictionCursor.next();
+      if (oldest.done === true) {
+        // An exhausted iterator stays exhausted: start again from the front.
+        this.evictionCursor = this.blocks.keys();
+        oldest = this.evictionCursor.next();
+        if (oldest.done === true) break;
+      }
       this.blocks.delete(oldest.value);
     }
   }
