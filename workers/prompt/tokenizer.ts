@@ -8,14 +8,59 @@ export const BOS_ID = 1;
 export const EOS_ID = 2;
 export const EOS_TEXT = "</s>";
 
+/** Token ids kept by the encoding cache, in all entries together (about 8 bytes each). */
+const ENCODE_CACHE_MAX_TOKENS = 250_000;
+/** Longer texts are encoded each time rather than evicting many useful entries. */
+const ENCODE_CACHE_MAX_TEXT_CHARS = 32_000;
+
+/**
+ * Least-recently-used cache of encodings. Tokenizing is the gateway's main CPU cost per request
+ * (about 15 µs per token), and the same texts come back all the time: the system prompt on every
+ * request, and each earlier message of a conversation on every later turn.
+ */
+class EncodeCache {
+  private readonly entries = new Map<string, number[]>();
+  private tokens = 0;
+
+  get(key: string): number[] | undefined {
+    const ids = this.entries.get(key);
+    if (ids !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, ids);
+    }
+    return ids;
+  }
+
+  set(key: string, ids: number[]): void {
+    this.entries.set(key, ids);
+    this.tokens += ids.length;
+    for (const [oldKey, oldIds] of this.entries) {
+      if (this.tokens <= ENCODE_CACHE_MAX_TOKENS) break;
+      this.entries.delete(oldKey);
+      this.tokens -= oldIds.length;
+    }
+  }
+}
+
+const encodeCache = new EncodeCache();
+
 /**
  * Text to token ids, without BOS. Special-token text such as "</s>" is tokenized as plain
  * characters, never as the EOS id: that is what keeps user text from ending a turn.
  * `leadingSpace` adds SentencePiece's dummy prefix, as a tokenizer does at the start of a text.
+ * Returns a fresh array the caller may change.
  */
 export function encodeText(text: string, options: { leadingSpace?: boolean } = {}): number[] {
   if (text === "") return [];
-  return llamaTokenizer.encode(text, false, options.leadingSpace ?? true);
+  const leadingSpace = options.leadingSpace ?? true;
+  if (text.length > ENCODE_CACHE_MAX_TEXT_CHARS) return llamaTokenizer.encode(text, false, leadingSpace);
+  const key = (leadingSpace ? "1" : "0") + text;
+  let ids = encodeCache.get(key);
+  if (ids === undefined) {
+    ids = llamaTokenizer.encode(text, false, leadingSpace);
+    encodeCache.set(key, ids);
+  }
+  return ids.slice();
 }
 
 /** Number of tokens `text` encodes to (with the dummy prefix, as at the start of a prompt). */
