@@ -1,25 +1,30 @@
 /**
- * Starts the whole platform locally: the gateway under `wrangler dev` (workerd, local D1 with the
- * real migrations, local Durable Objects) and GPU workers, each a vLLM simulator with an agent
- * beside it that joins the gateway's pool by heartbeat, as on a real GPU box. Used by `npm start`
- * and by the end-to-end tests, so both run exactly the same stack. Everything is on 127.0.0.1.
+ * Starts the whole platform locally: the gateway in workerd (local D1 with the real migrations,
+ * local Durable Objects, wrangler.toml's bindings) and GPU workers, each a vLLM simulator with an
+ * agent beside it that joins the gateway's pool by heartbeat, as on a real GPU box. Used by
+ * `npm start` and by the end-to-end tests, so both run exactly the same stack. Everything is on
+ * 127.0.0.1.
+ *
+ * Two runners for the same Worker and state: Miniflare's API straight into workerd (the default:
+ * about four times the throughput, bench/results/overhead.md) or `wrangler dev`, whose dev proxy
+ * costs more but which reloads on file changes (`runtime: "wrangler"`, ALTIPLANO_RUNTIME=wrangler).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { startAgent, type RunningAgent } from "../gpu-backend/agent/agent.js";
 import { startSimulator } from "../gpu-backend/sim/server.js";
 import type { SimConfig } from "../gpu-backend/sim/config.js";
 import { AdminPool } from "../wire/pool-admin.js";
+import { startGatewayMiniflare } from "./miniflare-runner.js";
+import { applyMigrations, freePort, startGatewayWranglerDev, type RunningGateway } from "./wrangler-cli.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const WRANGLER_BIN = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-const GATEWAY_READY_TIMEOUT_MS = 90_000;
+export { applyMigrations, freePort } from "./wrangler-cli.js";
+
+export type GatewayRuntime = "miniflare" | "wrangler";
+
 const MODEL_ID = "vicuna-13b-v1.5";
 const CreatedKeyBody = z.object({ key: z.string().min(1) });
 
@@ -49,8 +54,10 @@ export interface StackOptions {
   vars?: Record<string, string>;
   /** Admin key to configure; random when omitted. */
   adminKey?: string;
-  /** Echo wrangler's output (for `npm start`). */
+  /** Echo the runtime's output. */
   verbose?: boolean;
+  /** Which runner starts the gateway; default ALTIPLANO_RUNTIME, else miniflare. */
+  runtime?: GatewayRuntime;
 }
 
 export interface Stack {
@@ -75,83 +82,11 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A dotenv file; single quotes keep JSON values literal. */
-function envFileText(vars: Record<string, string>): string {
-  return Object.entries(vars)
-    .map(([k, v]) => {
-      if (v.includes("'") || v.includes("\n")) throw new Error(`gateway var ${k} cannot contain a single quote or newline`);
-      return `${k}='${v}'`;
-    })
-    .join("\n");
-}
-
-function runWrangler(args: string[], options: { cwd: string; verbose: boolean }): ChildProcess {
-  return spawn(process.execPath, [WRANGLER_BIN, ...args], {
-    cwd: options.cwd,
-    // Its own process group, so stop() can end wrangler and the workerd it starts together.
-    detached: true,
-    stdio: ["ignore", options.verbose ? "inherit" : "pipe", options.verbose ? "inherit" : "pipe"],
-    // No telemetry, no update check (the banner does one) and no fetch of the Request.cf object:
-    // nothing leaves loopback.
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
-  });
-}
-
-async function waitForExit(child: ChildProcess): Promise<number> {
-  if (child.exitCode !== null) return child.exitCode;
-  return new Promise((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
-}
-
-function collectOutput(child: ChildProcess): () => string {
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  child.stderr?.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  return () => out;
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** Applies the D1 migrations to the local database in `stateDir` with wrangler itself. */
-export async function applyMigrations(stateDir: string, verbose = false): Promise<void> {
-  const child = runWrangler(["d1", "migrations", "apply", "altiplano", "--local", "--persist-to", stateDir], { cwd: ROOT, verbose });
-  const output = collectOutput(child);
-  const code = await waitForExit(child);
-  if (code !== 0) throw new Error(`wrangler d1 migrations apply failed (${code}):\n${output()}`);
-}
-
-async function waitForGateway(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + GATEWAY_READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output()}`);
-    try {
-      const res = await fetch(`${url}/health`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`gateway did not become ready within ${GATEWAY_READY_TIMEOUT_MS} ms:\n${output()}`);
+function defaultRuntime(): GatewayRuntime {
+  const fromEnv = process.env.ALTIPLANO_RUNTIME;
+  if (fromEnv === undefined || fromEnv === "") return "miniflare";
+  if (fromEnv === "miniflare" || fromEnv === "wrangler") return fromEnv;
+  throw new Error(`ALTIPLANO_RUNTIME must be miniflare or wrangler, not '${fromEnv}'`);
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -159,14 +94,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stateDir = options.stateDir ?? (await mkdtemp(path.join(tmpdir(), "altiplano-stack-")));
   await mkdir(stateDir, { recursive: true });
   const workers: LocalWorker[] = [];
-  let wrangler: ChildProcess | null = null;
+  let gateway: RunningGateway | null = null;
   const stop = async (): Promise<void> => {
     await Promise.all(workers.map((w) => w.kill()));
-    if (wrangler) {
-      killGroup(wrangler, "SIGTERM");
-      const exited = await Promise.race([waitForExit(wrangler).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
-      if (!exited) killGroup(wrangler, "SIGKILL");
-    }
+    await gateway?.stop().catch(() => undefined);
     if (ownsStateDir) await rm(stateDir, { recursive: true, force: true });
   };
 
@@ -182,24 +113,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       POOL_HEARTBEAT_INTERVAL_MS: String(heartbeatIntervalMs),
       ...options.vars,
     };
-    const envFile = path.join(stateDir, "gateway.env");
-    await writeFile(envFile, envFileText(vars), { mode: 0o600 });
-    wrangler = runWrangler(
-      [
-        "dev",
-        "--ip", "127.0.0.1",
-        "--port", String(port),
-        "--inspector-port", String(await freePort()),
-        "--persist-to", stateDir,
-        "--env-file", envFile,
-        "--show-interactive-dev-session=false",
-        "--log-level", options.verbose ? "info" : "warn",
-      ],
-      { cwd: ROOT, verbose: options.verbose ?? false },
-    );
-    const output = collectOutput(wrangler);
-    const url = `http://127.0.0.1:${port}`;
-    await waitForGateway(url, wrangler, output);
+    const runtime = options.runtime ?? defaultRuntime();
+    const verbose = options.verbose ?? false;
+    gateway =
+      runtime === "miniflare"
+        ? await startGatewayMiniflare({ port, stateDir, vars, verbose, skipMigrations: true })
+        : await startGatewayWranglerDev({ port, stateDir, vars, verbose });
+    const url = gateway.url;
 
     const adminGet = async (route: string): Promise<unknown> => {
       const res = await fetch(`${url}${route}`, { headers: { authorization: `Bearer ${adminKey}` } });

@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole platform on this machine — simulated GPU workers with their agents, the
- * gateway under wrangler dev with local D1 and, when DISCORD_TOKEN is set, the Discord bot with a
+ * gateway in workerd with local D1 (Miniflare, or wrangler dev with ALTIPLANO_RUNTIME=wrangler) and, when DISCORD_TOKEN is set, the Discord bot with a
  * bot key of its own — then prints the URL and ready keys. State (D1, keys) persists in
  * .altiplano/ between runs; Ctrl-C stops everything.
  */
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   await mkdir(stateDir, { recursive: true });
   const adminKey = await readOrCreate(path.join(stateDir, "admin-key"), () => `sk-admin-${randomBytes(18).toString("base64url")}`);
   const started = Date.now();
-  console.log(`Starting Altiplano: ${env.ALTIPLANO_SIMS} simulated GPU workers and the gateway (wrangler dev, local D1)…`);
+  console.log(`Starting Altiplano: ${env.ALTIPLANO_SIMS} simulated GPU workers and the gateway (workerd via ${process.env.ALTIPLANO_RUNTIME === "wrangler" ? "wrangler dev" : "Miniflare"}, local D1)…`);
   const stack = await startStack({
     sims: env.ALTIPLANO_SIMS,
     sim: { reply: env.ALTIPLANO_SIM_REPLY },

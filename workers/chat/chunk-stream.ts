@@ -13,14 +13,19 @@ export interface ChunkStreamMeta {
 }
 
 const encoder = new TextEncoder();
+const WRITE_QUEUE_FRAMES = 32;
 
 export class ChunkStream {
   readonly readable: ReadableStream<Uint8Array>;
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
   private closed = false;
+  /** Set when a queued write failed: the client has gone away. */
+  private failure: Error | null = null;
 
   constructor(private readonly meta: ChunkStreamMeta) {
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    // Room for a few dozen frames, so tokens are queued without a round trip each and the relay
+    // only waits when the client really falls behind.
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>(undefined, { highWaterMark: WRITE_QUEUE_FRAMES });
     this.readable = readable;
     this.writer = writable.getWriter();
   }
@@ -36,10 +41,16 @@ export class ChunkStream {
     };
   }
 
-  /** Writes a frame; rejects when the client has gone away. */
+  /** Queues a frame, waiting only under backpressure; rejects once the client has gone away. */
   private async write(frame: string): Promise<void> {
     if (this.closed) throw new Error("stream already closed");
-    await this.writer.write(encoder.encode(frame));
+    if (this.failure) throw this.failure;
+    const room = this.writer.desiredSize;
+    if (room === null) throw new Error("client disconnected");
+    if (room <= 0) await this.writer.ready;
+    this.writer.write(encoder.encode(frame)).catch((err: unknown) => {
+      this.failure ??= err instanceof Error ? err : new Error("client disconnected");
+    });
   }
 
   private data(value: unknown): Promise<void> {
