@@ -106,6 +106,8 @@ async function retire(worker: LocalWorker): Promise<void> {
 async function addReadyWorker(id: string, sim: Parameters<Stack["addWorker"]>[1] = {}): Promise<LocalWorker> {
   const worker = await stack.addWorker(id, sim);
   await stack.waitForReady([id], 30_000);
+  // The pool knows it now; gateway isolates do once their snapshot is refreshed.
+  await sleep(SNAPSHOT_SETTLE_MS);
   return worker;
 }
 
