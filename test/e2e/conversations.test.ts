@@ -76,6 +76,17 @@ describe("conversations", () => {
     expect(stored.messages[1]).toMatchObject({ id: headers.get("x-message-id"), role: "assistant", content: text, status: "complete" });
   });
 
+  it("when a streamed answer ends, it is stored and the next turn may follow at once", async () => {
+    const conv = await api.create({});
+    for (let i = 0; i < 5; i++) {
+      const streamed = await api.sendStreamed(conv.id, { content: `quick ${i}`, max_tokens: 8 });
+      expect(streamed.status).toBe(200);
+      const stored = await api.get(conv.id);
+      expect(stored.messages.at(-1)).toMatchObject({ role: "assistant", content: streamed.text });
+    }
+    expect((await api.get(conv.id)).messages).toHaveLength(10);
+  });
+
   it("regenerate replaces the last reply instead of adding one", async () => {
     const conv = await api.create({});
     const first = await api.send(conv.id, { content: "again?" });

@@ -107,6 +107,7 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
         [TURN_HEADERS.userMessageId]: userMessageId,
         [TURN_HEADERS.assistantMessageId]: assistantId,
       },
+      persistBeforeReplyEnds: true,
       persist: (result) =>
         finishTurn(c.env.DB, {
           owner: input.owner,

@@ -9,7 +9,7 @@ import type { AdmittedRequest } from "./admission.js";
 import { completionParams, type PreparedPrompt } from "./prepare.js";
 import type { ResponsePlan } from "./respond.js";
 
-export type BasePlan = Omit<ResponsePlan, "headers" | "persist" | "rollback">;
+export type BasePlan = Omit<ResponsePlan, "headers" | "persist" | "rollback" | "persistBeforeReplyEnds">;
 
 export function basePlan(
   c: Context<AppEnv>,

@@ -29,6 +29,12 @@ export interface ResponsePlan {
   headers: Record<string, string>;
   /** Stores the outcome of a generation that produced an answer (or part of one). */
   persist(result: GenerationResult): Promise<void>;
+  /**
+   * Store before the reply ends (conversation turns: when the client sees the end of an answer,
+   * it is stored and the conversation is free for the next turn), or after it (stateless
+   * completions, whose only write is the usage ledger).
+   */
+  persistBeforeReplyEnds: boolean;
   /** Undoes the turn when it fails before any token, so a retry starts clean. */
   rollback(result: GenerationResult): Promise<void>;
   /** The admitted reservation: its headers go on the response, and it is settled when the generation ends. */
@@ -120,7 +126,8 @@ async function respondAdmitted(
       await withRetries(() => plan.rollback(result)).catch(logPersistFailure);
       throw generationError(result);
     }
-    await withRetries(() => plan.persist(result));
+    if (plan.persistBeforeReplyEnds) await withRetries(() => plan.persist(result));
+    else c.executionCtx.waitUntil(withRetries(() => plan.persist(result)).catch(logPersistFailure));
     if (result.status === "failed") throw generationError(result);
     const body: ChatCompletion = {
       id: plan.completionId,
@@ -163,15 +170,17 @@ async function respondAdmitted(
       resolveGate(result);
       return;
     }
+    const persist = () => withRetries(() => plan.persist(result)).catch(logPersistFailure);
+    if (plan.persistBeforeReplyEnds) await persist();
     try {
       if (result.status === "complete" || result.status === "length") await stream.finish(result.finishReason ?? "stop", usageOf(result));
       else if (result.status === "failed") await stream.fail(generationError(result).toBody());
       else stream.abort();
     } catch {
-      // The client left while the last frames were written: the reply is still stored below.
+      // The client left while the last frames were written; the reply is stored all the same.
       stream.abort();
     }
-    await withRetries(() => plan.persist(result)).catch(logPersistFailure);
+    if (!plan.persistBeforeReplyEnds) await persist();
   });
   c.executionCtx.waitUntil(
     work.catch((err: unknown) => {
@@ -190,9 +199,11 @@ async function respondAdmitted(
     // Finished without a single token (e.g. an immediate stop): still one well-formed stream.
     c.executionCtx.waitUntil(
       (async () => {
+        const persist = () => withRetries(() => plan.persist(result)).catch(logPersistFailure);
+        if (plan.persistBeforeReplyEnds) await persist();
         await stream.start();
         await stream.finish(result.finishReason ?? "stop", usageOf(result));
-        await withRetries(() => plan.persist(result)).catch(logPersistFailure);
+        if (!plan.persistBeforeReplyEnds) await persist();
       })().catch(() => stream.abort()),
     );
   }

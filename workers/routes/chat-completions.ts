@@ -50,6 +50,7 @@ export const chatCompletionsRoutes = new Hono<AppEnv>().post("/", async (c) => {
   return respond(c, {
     ...basePlan(c, { model, prompt, sampling: body, candidates, admission }),
     headers: {},
+    persistBeforeReplyEnds: false,
     persist: (r) => record(r.status === "failed", r.promptTokens, r.completionTokens),
     rollback: (r) => record(true, r.promptTokens, r.completionTokens),
   });
