@@ -5,6 +5,7 @@
  * through the local gateway: fewer batch slots, shorter answers and think times.
  */
 import { z } from "zod";
+import { describeOptionIssues, readBenchOptions } from "../lib/cli-config.js";
 import { clusterConfig, type ClusterConfig } from "../cluster/config.js";
 
 export const CalibrateConfigSchema = z.object({
@@ -26,33 +27,15 @@ export const CalibrateConfigSchema = z.object({
 
 export type CalibrateConfig = z.infer<typeof CalibrateConfigSchema>;
 
-const FIELDS = Object.keys(CalibrateConfigSchema.shape) as (keyof CalibrateConfig)[];
-const kebab = (camel: string): string => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const envName = (camel: string): string => `CALIBRATE_${camel.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-
 /** The configuration from argv and env; throws a readable error. */
 export function loadCalibrateConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CalibrateConfig {
-  const byFlag = new Map(FIELDS.map((f) => [kebab(f), f]));
-  const input: Record<string, string> = {};
-  for (const f of FIELDS) {
-    const v = env[envName(f)];
-    if (v !== undefined && v !== "") input[f] = v;
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [name, inline] = arg.replace(/^--/, "").split("=", 2) as [string, string | undefined];
-    const field = arg.startsWith("--") ? byFlag.get(name) : undefined;
-    if (field === undefined) throw new Error(`unknown argument ${arg}; flags: ${[...byFlag.keys()].map((k) => `--${k}`).join(" ")}`);
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new Error(`flag --${name} needs a value`);
-    input[field] = value;
-  }
+  const { fromEnv, fromFlags } = readBenchOptions({ schema: CalibrateConfigSchema, envPrefix: "CALIBRATE", argv, env });
+  const input = { ...fromEnv, ...fromFlags };
   const parsed = CalibrateConfigSchema.refine((c) => c.warmupS < c.durationS, { message: "warmupS must be < durationS", path: ["warmupS"] })
     .refine((c) => c.turnsMax >= c.turnsMin, { message: "turnsMax must be >= turnsMin", path: ["turnsMax"] })
     .safeParse(input);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  --${kebab(String(i.path[0] ?? ""))}: ${i.message}`).join("\n");
-    throw new Error(`invalid calibration configuration:\n${problems}`);
+    throw new Error(`invalid calibration configuration:\n${describeOptionIssues(parsed.error.issues)}`);
   }
   return parsed.data;
 }

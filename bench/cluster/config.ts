@@ -5,6 +5,7 @@
  * the `--quick` preset, the preset over defaults. Lists are comma-separated.
  */
 import { z } from "zod";
+import { describeOptionIssues, readBenchOptions } from "../lib/cli-config.js";
 import { POLICY_NAMES } from "./policies.js";
 
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -71,47 +72,14 @@ const QUICK_PRESET: Record<string, unknown> = {
   costIterations: 2_000,
 };
 
-const FIELD_NAMES = Object.keys(ClusterConfigSchema.shape) as (keyof ClusterConfig)[];
-
-const kebab = (camel: string): string => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const envName = (camel: string): string => `CLUSTER_${camel.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-
-/** Parses `--name value`, `--name=value` and bare boolean `--name` flags; unknown flags are errors. */
-function parseFlags(argv: readonly string[]): Record<string, string> {
-  const byKebab = new Map(FIELD_NAMES.map((f) => [kebab(f), f]));
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith("--")) throw new Error(`unexpected argument "${arg}" (flags look like --workers 16)`);
-    const [rawName, inline] = arg.slice(2).split("=", 2) as [string, string | undefined];
-    const field = byKebab.get(rawName);
-    if (field === undefined) throw new Error(`unknown flag --${rawName}; known: ${[...byKebab.keys()].map((k) => `--${k}`).join(" ")}`);
-    if (inline !== undefined) out[field] = inline;
-    else if (field === "quick") out[field] = "true";
-    else {
-      const value = argv[++i];
-      if (value === undefined) throw new Error(`flag --${rawName} needs a value`);
-      out[field] = value;
-    }
-  }
-  return out;
-}
-
 /** The configuration from flags, environment, preset and defaults; throws a readable error. */
 export function loadClusterConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ClusterConfig {
-  const flags = parseFlags(argv);
-  const fromEnv: Record<string, string> = {};
-  for (const f of FIELD_NAMES) {
-    const v = env[envName(f)];
-    if (v !== undefined && v !== "") fromEnv[f] = v;
-  }
-  const quick = (flags.quick ?? fromEnv.quick) === "true" || (flags.quick ?? fromEnv.quick) === "1";
-  const merged = { ...(quick ? QUICK_PRESET : {}), ...fromEnv, ...flags, quick };
+  const { fromEnv, fromFlags } = readBenchOptions({ schema: ClusterConfigSchema, envPrefix: "CLUSTER", argv, env, booleanFlags: ["quick"] });
+  const quickValue = fromFlags.quick ?? fromEnv.quick;
+  const quick = quickValue === "true" || quickValue === "1";
+  const merged = { ...(quick ? QUICK_PRESET : {}), ...fromEnv, ...fromFlags, quick };
   const parsed = ClusterConfigSchema.safeParse(merged);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(config)"}: ${i.message}`).join("\n");
-    throw new Error(`invalid cluster benchmark configuration:\n${problems}`);
-  }
+  if (!parsed.success) throw new Error(`invalid cluster benchmark configuration:\n${describeOptionIssues(parsed.error.issues)}`);
   return parsed.data;
 }
 

@@ -3,6 +3,7 @@
  * variables (`OVERHEAD_DURATION_MS`) over defaults, parsed once with zod. Lists are comma-separated.
  */
 import { z } from "zod";
+import { describeOptionIssues, readBenchOptions } from "../lib/cli-config.js";
 import { PATH_IDS } from "./analysis.js";
 
 const list = <T extends z.ZodType>(item: T) =>
@@ -20,31 +21,10 @@ export const OverheadConfigSchema = z.object({
 
 export type OverheadConfig = z.infer<typeof OverheadConfigSchema>;
 
-const FIELDS = Object.keys(OverheadConfigSchema.shape) as (keyof OverheadConfig)[];
-const kebab = (camel: string): string => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const envName = (camel: string): string => `OVERHEAD_${camel.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-
 /** The configuration from argv (without node and script) and env; throws a readable error. */
 export function loadOverheadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): OverheadConfig {
-  const byFlag = new Map(FIELDS.map((f) => [kebab(f), f]));
-  const input: Record<string, string> = {};
-  for (const f of FIELDS) {
-    const v = env[envName(f)];
-    if (v !== undefined && v !== "") input[f] = v;
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [name, inline] = arg.replace(/^--/, "").split("=", 2) as [string, string | undefined];
-    const field = arg.startsWith("--") ? byFlag.get(name) : undefined;
-    if (field === undefined) throw new Error(`unknown argument ${arg}; flags: ${[...byFlag.keys()].map((k) => `--${k}`).join(" ")}`);
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new Error(`flag --${name} needs a value`);
-    input[field] = value;
-  }
-  const parsed = OverheadConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  --${kebab(String(i.path[0] ?? ""))}: ${i.message}`).join("\n");
-    throw new Error(`invalid overhead benchmark configuration:\n${problems}`);
-  }
+  const { fromEnv, fromFlags } = readBenchOptions({ schema: OverheadConfigSchema, envPrefix: "OVERHEAD", argv, env });
+  const parsed = OverheadConfigSchema.safeParse({ ...fromEnv, ...fromFlags });
+  if (!parsed.success) throw new Error(`invalid overhead benchmark configuration:\n${describeOptionIssues(parsed.error.issues)}`);
   return parsed.data;
 }
