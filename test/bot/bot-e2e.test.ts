@@ -103,6 +103,17 @@ async function threadFor(message: FakeMessage): Promise<string> {
   return threadId;
 }
 
+/** Polls `probe` until it returns a value (the gateway stores some outcomes in the background). */
+async function pollUntil<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function conversationOf(channelId: string, user?: string) {
   const conv = await gateway.findConversation({ externalId: `discord:${channelId}`, user });
   if (!conv) throw new Error(`no conversation for ${channelId}`);
@@ -192,8 +203,12 @@ describe("the Discord bot against the real gateway and simulator", () => {
     // The partial text is shown, not the whole echo.
     expect(stopped.content).not.toContain("word349");
 
-    const afterStop = await conversationOf(threadId);
-    const partial = afterStop.messages.at(-1);
+    // Stopping aborts the request; the gateway stores the partial reply as the relay notices, a
+    // moment after the bot has already shown "stopped".
+    const partial = await pollUntil(async () => {
+      const last = (await conversationOf(threadId)).messages.at(-1);
+      return last?.role === "assistant" ? last : undefined;
+    });
     expect(partial?.role).toBe("assistant");
     expect(partial?.status).toBe("cancelled");
 
