@@ -12,6 +12,7 @@ import type { Logger } from "../../bot/logger.js";
 import { openFenceAtEnd } from "../../bot/split-message.js";
 import { BUTTON_IDS } from "../../bot/stream-renderer.js";
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from "../fake-discord/index.js";
+import { waitFor } from "../support/wait.js";
 
 const EDIT_INTERVAL_MS = 250;
 const STILL_WRITING = "still writing";
@@ -101,17 +102,6 @@ async function threadFor(message: FakeMessage): Promise<string> {
   const threadId = discord.state.messages.get(message.id)?.threadId;
   if (!threadId) throw new Error("no thread");
   return threadId;
-}
-
-/** Polls `probe` until it returns a value (the gateway stores some outcomes in the background). */
-async function pollUntil<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function conversationOf(channelId: string, user?: string) {
@@ -205,7 +195,7 @@ describe("the Discord bot against the real gateway and simulator", () => {
 
     // Stopping aborts the request; the gateway stores the partial reply as the relay notices, a
     // moment after the bot has already shown "stopped".
-    const partial = await pollUntil(async () => {
+    const partial = await waitFor(async () => {
       const last = (await conversationOf(threadId)).messages.at(-1);
       return last?.role === "assistant" ? last : undefined;
     });

@@ -14,12 +14,10 @@ import { z } from "zod";
 import { ErrorBodySchema } from "../../wire/openai.js";
 import { UsageReport } from "../../wire/usage.js";
 import { startStack, type Stack } from "../../scripts/stack.js";
+import { waitFor } from "../support/wait.js";
 
 const MODEL = "vicuna-13b-v1.5";
 const MESSAGES = [{ role: "user", content: "Tell me about llamas." }];
-const POLL_INTERVAL_MS = 100;
-/** Generous: waiting for background settlement, far below the 300 s lease expiry it must not rely on. */
-const POLL_LIMIT_MS = 15_000;
 
 let stack: Stack;
 
@@ -67,16 +65,6 @@ async function usage(key: string, user?: string): Promise<UsageReport> {
   const res = await fetch(`${stack.url}/v1/usage${user ? `?user=${encodeURIComponent(user)}` : ""}`, { headers: { authorization: `Bearer ${key}` } });
   expect(res.status).toBe(200);
   return UsageReport.parse(await res.json());
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + POLL_LIMIT_MS;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
-  }
 }
 
 /** Opens a stream, reads `chunks` content chunks, then disconnects. Returns the text seen. */

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../../scripts/stack.js";
+import { sleep, waitFor } from "../support/wait.js";
 
 const MODEL = "vicuna-13b-v1.5";
 /** Configured for the gateway, served by no worker. */
@@ -33,18 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000, what = "condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
 
 function chat(model: string, options: { maxTokens?: number; stream?: boolean; signal?: AbortSignal } = {}): Promise<Response> {
   return fetch(`${stack.url}/v1/chat/completions`, {

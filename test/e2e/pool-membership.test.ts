@@ -9,6 +9,7 @@ import { startStack, type LocalWorker, type Stack } from "../../scripts/stack.js
 import type { AdminPoolWorker } from "../../wire/pool-admin.js";
 import { GONE_AFTER_INTERVALS } from "../../workers/pool/pool-state.js";
 import { ConversationApi } from "./conversation-api.js";
+import { sleep, waitFor } from "../support/wait.js";
 
 const MODEL = "vicuna-13b-v1.5";
 const WORKER_HEADER = "x-altiplano-worker";
@@ -45,18 +46,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000, what = "condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
 
 function admin(method: string, path: string): Promise<Response> {
   return fetch(`${stack.url}${path}`, { method, headers: { authorization: `Bearer ${stack.adminKey}` } });

@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../../scripts/stack.js";
 import { ConversationApi } from "./conversation-api.js";
+import { waitFor } from "../support/wait.js";
 
 let stack: Stack;
 let api: ConversationApi;
@@ -29,16 +30,6 @@ afterEach(async () => {
   await waitFor(async () => ((await stack.pool()).workers.every((w) => w.cooldown_until < Date.now()) ? true : undefined));
   await new Promise((r) => setTimeout(r, 1_100));
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function simById(id: string | null) {
   const sim = stack.sims.find((s) => s.workerId === id);
