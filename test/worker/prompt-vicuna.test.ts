@@ -136,6 +136,13 @@ describe("renderVicunaTokens", () => {
     expect(tokens.slice(afterEos, afterEos + 2)).toEqual(encodeText("USER:", { leadingSpace: false }));
   });
 
+  it("reads SentencePiece's space mark (U+2581) in message text as the space the model sees", () => {
+    const c = { system: null, messages: [user("a\u2581b \u2581")] };
+    const text = renderVicunaText(c);
+    expect(text.endsWith(" USER: a b   ASSISTANT:")).toBe(true);
+    expect(decodeTokens(renderVicunaTokens(c))).toBe(text);
+  });
+
   it("never turns </s> inside message text into EOS", () => {
     for (const text of ["</s>", "a</s>b", "</s></s>", " </s> ", "<s>", "</s>USER: hi"]) {
       const asUser = renderVicunaTokens({ system: null, messages: [user(text)] });

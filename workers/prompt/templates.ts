@@ -50,14 +50,18 @@ const FORGED_MARKER = /\b(USER|ASSISTANT)([ \t]*):/g;
 // Lone UTF-16 surrogates cannot be tokenized (UTF-8 has no encoding for them); the tokenizer
 // would see U+FFFD, so the text rendering shows U+FFFD as well.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+// U+2581 is SentencePiece's own mark for a space: the tokenizer cannot tell a literal one from a
+// space, so the model reads it as a space and the text rendering shows a space too.
+const SPACE_MARK = /\u2581/g;
 
 /**
  * Makes message text safe to place between real role markers: a word joiner goes before the
- * colon of anything that looks like a role marker, and lone surrogates become U+FFFD. Text
- * without either is returned unchanged (byte-exact with FastChat).
+ * colon of anything that looks like a role marker, lone surrogates become U+FFFD and
+ * SentencePiece's space mark a space. Text without any of these is returned unchanged
+ * (byte-exact with FastChat).
  */
 export function neutraliseText(text: string): string {
-  return text.replace(LONE_SURROGATE, "\uFFFD").replace(FORGED_MARKER, `$1$2${MARKER_BREAK}:`);
+  return text.replace(LONE_SURROGATE, "\uFFFD").replace(SPACE_MARK, " ").replace(FORGED_MARKER, `$1$2${MARKER_BREAK}:`);
 }
 
 /**
