@@ -6,8 +6,8 @@
  * 127.0.0.1.
  *
  * Two runners for the same Worker and state: Miniflare's API straight into workerd (the default:
- * about four times the throughput, bench/results/overhead.md) or `wrangler dev`, whose dev proxy
- * costs more but which reloads on file changes (`runtime: "wrangler"`, ALTIPLANO_RUNTIME=wrangler).
+ * no dev proxy, which alone costs a bare Worker three quarters of its throughput,
+ * bench/results/overhead.md) or `wrangler dev`, which reloads on file changes (`runtime: "wrangler"`, ALTIPLANO_RUNTIME=wrangler).
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
