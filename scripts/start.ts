@@ -28,16 +28,19 @@ async function readOrCreate(file: string, make: () => string | Promise<string>):
   return value;
 }
 
+/** The key saved in `file` if the gateway still accepts it, else a new one from `make`, saved there. */
+async function keptKey(stack: Stack, file: string, make: () => Promise<string>): Promise<string> {
+  const saved = existsSync(file) ? (await readFile(file, "utf8")).trim() : "";
+  if (saved !== "" && (await fetch(`${stack.url}/v1/models`, { headers: { authorization: `Bearer ${saved}` } })).ok) return saved;
+  const key = await make();
+  await writeFile(file, key + "\n", { mode: 0o600 });
+  return key;
+}
+
 /** Starts the bot against this gateway when a Discord token is configured, with a bot key kept in stateDir. */
 async function maybeStartBot(stack: Stack, stateDir: string): Promise<RunningBot | null> {
   if (!process.env.DISCORD_TOKEN) return null;
-  const keyFile = path.join(stateDir, "bot-key");
-  let botKey = existsSync(keyFile) ? (await readFile(keyFile, "utf8")).trim() : "";
-  const works = botKey !== "" && (await fetch(`${stack.url}/v1/models`, { headers: { authorization: `Bearer ${botKey}` } })).ok;
-  if (!works) {
-    botKey = await stack.createKey("bot", "discord bot (npm start)");
-    await writeFile(keyFile, botKey + "\n", { mode: 0o600 });
-  }
+  const botKey = await keptKey(stack, path.join(stateDir, "bot-key"), () => stack.createKey("bot", "discord bot (npm start)"));
   const config = parseBotEnv({ ...process.env, ALTIPLANO_URL: stack.url, ALTIPLANO_API_KEY: botKey });
   return startBot(config, { logger: consoleLogger });
 }
@@ -56,14 +59,7 @@ async function main(): Promise<void> {
     port: env.ALTIPLANO_PORT,
     adminKey,
   });
-  const userKeyFile = path.join(stateDir, "user-key");
-  let userKey = stack.userKey;
-  if (existsSync(userKeyFile)) {
-    const saved = (await readFile(userKeyFile, "utf8")).trim();
-    const check = await fetch(`${stack.url}/v1/models`, { headers: { authorization: `Bearer ${saved}` } });
-    if (check.ok) userKey = saved;
-  }
-  await writeFile(userKeyFile, userKey + "\n", { mode: 0o600 });
+  const userKey = await keptKey(stack, path.join(stateDir, "user-key"), async () => stack.userKey);
   let bot: RunningBot | null;
   try {
     bot = await maybeStartBot(stack, stateDir);

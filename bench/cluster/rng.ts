@@ -1,16 +1,8 @@
 /** Seeded pseudo-random numbers for the simulation: reproducible runs from one seed. */
+import { mulberry32 } from "../../gpu-backend/sim/random.js";
 
-/** A [0, 1) generator from a 32-bit seed (mulberry32: tiny, fast, good enough for simulation). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** A [0, 1) generator from a 32-bit seed: the simulator's own, so both draw identical streams. */
+export const seededRandom: (seed: number) => () => number = mulberry32;
 
 /** Derives an independent stream's seed from a base seed and a label (so streams don't overlap). */
 export function deriveSeed(base: number, label: string): number {

@@ -6,6 +6,7 @@
 import llamaTokenizer from "llama-tokenizer-js";
 import { decodeTokens, encodeText, EOS_ID } from "../../workers/prompt/tokenizer.js";
 import type { ReplyMode } from "./config.js";
+import { hashString, mulberry32 } from "./random.js";
 
 export type FinishReason = "stop" | "length";
 
@@ -178,23 +179,4 @@ function trimDeltasTo(deltas: string[], length: number): void {
 /** The echo of a token-id prompt: its text as vLLM shows it. */
 export function promptTextOfIds(ids: readonly number[]): string {
   return decodeTokens(ids);
-}
-
-/** FNV-1a over UTF-16 code units: seeds lorem from the prompt. */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-/** Small seeded PRNG returning [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -12,7 +12,7 @@ import { FailureSpecSchema, FailureState, type FailureSpec } from "./failures.js
 import { contentText, handleChat, handleCompletions, promptIdsOfText, type GenerateDeps } from "./generate.js";
 import { HttpError, readJson, sendJson, sendText } from "./http-io.js";
 import { renderMetrics } from "./metrics.js";
-import { mulberry32 } from "./replies.js";
+import { mulberry32 } from "./random.js";
 import { modelList, TokenizeRequestSchema } from "./vllm-wire.js";
 import { encodeText } from "../../workers/prompt/tokenizer.js";
 
