@@ -54,6 +54,8 @@ const GatewayConfigSchema = z.object({
   FIRST_TOKEN_TIMEOUT_MS: IntText(30_000),
   /** Workers tried for one request, counting the first. */
   MAX_ATTEMPTS: IntText(3),
+  /** A streaming client that takes no data for this long counts as gone (see workers/chat/chunk-stream.ts). */
+  CLIENT_STALL_TIMEOUT_MS: IntText(10_000),
   /** Most messages a conversation may hold; a turn that would pass it is refused. */
   MAX_CONVERSATION_MESSAGES: IntText(1_000),
   /** Origins allowed to call the API from a browser (see workers/http/cors-policy.ts). */
@@ -79,6 +81,7 @@ export interface GatewayConfig {
   turnLockMs: number;
   firstTokenTimeoutMs: number;
   maxAttempts: number;
+  clientStallTimeoutMs: number;
   maxConversationMessages: number;
   /** null = CORS off. */
   corsAllowedOrigins: CorsOrigins | null;
@@ -106,6 +109,7 @@ export function getConfig(env: Env): GatewayConfig {
     turnLockMs: v.TURN_LOCK_MS,
     firstTokenTimeoutMs: v.FIRST_TOKEN_TIMEOUT_MS,
     maxAttempts: Math.max(1, v.MAX_ATTEMPTS),
+    clientStallTimeoutMs: Math.max(1, v.CLIENT_STALL_TIMEOUT_MS),
     maxConversationMessages: Math.max(2, v.MAX_CONVERSATION_MESSAGES),
     corsAllowedOrigins: v.CORS_ALLOWED_ORIGINS,
     routing: {

@@ -37,6 +37,7 @@ export interface Env {
   TURN_LOCK_MS?: string;
   FIRST_TOKEN_TIMEOUT_MS?: string;
   MAX_ATTEMPTS?: string;
+  CLIENT_STALL_TIMEOUT_MS?: string;
   /** Most messages one server-side conversation may hold (default 1000). */
   MAX_CONVERSATION_MESSAGES?: string;
   /** Comma-separated origins allowed to call the API from a browser, or `*`; empty = CORS off. */

@@ -38,7 +38,8 @@ beforeAll(async () => {
     sims: 1,
     // Real pacing (not `fast`) so replies stream over several edits: ~4 ms per token.
     sim: { reply: "echo-prompt", ttftBaseMs: 80, prefillMsPerToken: 0, itlMs: 4, itlJitterMs: 0 },
-    vars: { END_USER_LIMIT_REQUESTS_PER_MINUTE: String(END_USER_REQUESTS_PER_MINUTE) },
+    // A short client stall bound: a Stop that breaks the socket mid-write is noticed in 2 s, not 10.
+    vars: { END_USER_LIMIT_REQUESTS_PER_MINUTE: String(END_USER_REQUESTS_PER_MINUTE), CLIENT_STALL_TIMEOUT_MS: "2000" },
   });
   const botKey = await stack.createKey("bot", "discord bot");
   discord = await startFakeDiscord();
@@ -193,8 +194,9 @@ describe("the Discord bot against the real gateway and simulator", () => {
     // The partial text is shown, not the whole echo.
     expect(stopped.content).not.toContain("word349");
 
-    // Stopping aborts the request; the gateway stores the partial reply as the relay notices, a
-    // moment after the bot has already shown "stopped".
+    // Stopping aborts the request; the gateway stores the partial reply as the relay notices (at
+    // the next token, or after CLIENT_STALL_TIMEOUT_MS when the abort broke the socket mid-write),
+    // a moment after the bot has already shown "stopped".
     const partial = await waitFor(async () => {
       const last = (await conversationOf(threadId)).messages.at(-1);
       return last?.role === "assistant" ? last : undefined;

@@ -15,7 +15,8 @@ beforeAll(async () => {
     sims: 2,
     sim: { reply: "lorem", ttftBaseMs: 10, prefillMsPerToken: 0, itlMs: 8, itlJitterMs: 0 },
     // A short breaker cooldown, so one test's failing worker is usable again in the next.
-    vars: { FIRST_TOKEN_TIMEOUT_MS: "1500", POOL_BREAKER_COOLDOWN_MS: "200" },
+    // A short client stall bound, so a disconnect that breaks the socket mid-write is noticed quickly.
+    vars: { FIRST_TOKEN_TIMEOUT_MS: "1500", POOL_BREAKER_COOLDOWN_MS: "200", CLIENT_STALL_TIMEOUT_MS: "2000" },
   });
   api = new ConversationApi(stack.url, stack.userKey);
 });

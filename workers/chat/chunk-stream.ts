@@ -10,6 +10,22 @@ export interface ChunkStreamMeta {
   model: string;
   created: number;
   includeUsage: boolean;
+  /**
+   * How long a full queue may wait for the client to take a frame before the client counts as
+   * gone. workerd normally cancels the stream when a client disconnects, but when the socket
+   * breaks in the middle of a write the response pump dies without cancelling it: the queue then
+   * never drains, and without this bound the relay would wait forever, never storing the reply
+   * or releasing the conversation.
+   */
+  clientStallTimeoutMs: number;
+}
+
+/** The error a write rejects with once the client stopped taking frames. */
+export class ClientStalledError extends Error {
+  constructor(ms: number) {
+    super(`the client took no data for ${ms} ms`);
+    this.name = "ClientStalledError";
+  }
 }
 
 const encoder = new TextEncoder();
@@ -47,10 +63,26 @@ export class ChunkStream {
     if (this.failure) throw this.failure;
     const room = this.writer.desiredSize;
     if (room === null) throw new Error("client disconnected");
-    if (room <= 0) await this.writer.ready;
+    if (room <= 0) await this.waitForRoom();
     this.writer.write(encoder.encode(frame)).catch((err: unknown) => {
       this.failure ??= err instanceof Error ? err : new Error("client disconnected");
     });
+  }
+
+  private async waitForRoom(): Promise<void> {
+    const ms = this.meta.clientStallTimeoutMs;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ClientStalledError(ms)), ms);
+    });
+    try {
+      await Promise.race([this.writer.ready, stalled]);
+    } catch (err) {
+      this.failure ??= err instanceof Error ? err : new Error("client disconnected");
+      throw this.failure;
+    } finally {
+      if (timer !== null) clearTimeout(timer);
+    }
   }
 
   private data(value: unknown): Promise<void> {

@@ -26,6 +26,7 @@ export function basePlan(
     poolHooks: poolHooks(c.env, (p) => c.executionCtx.waitUntil(p)),
     maxAttempts: config.maxAttempts,
     firstTokenTimeoutMs: config.firstTokenTimeoutMs,
+    clientStallTimeoutMs: config.clientStallTimeoutMs,
     backendApiKey: c.env.BACKEND_API_KEY,
     stream: input.sampling.stream ?? false,
     includeUsage: input.sampling.stream_options?.include_usage ?? false,

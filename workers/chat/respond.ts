@@ -22,6 +22,7 @@ export interface ResponsePlan {
   candidates: readonly Backend[];
   maxAttempts: number;
   firstTokenTimeoutMs: number;
+  clientStallTimeoutMs: number;
   backendApiKey: string | undefined;
   stream: boolean;
   includeUsage: boolean;
@@ -140,7 +141,7 @@ async function respondAdmitted(
     return c.json(body, 200, { ...headers, ...(result.workerId ? { [WORKER_HEADER]: result.workerId } : {}) });
   }
 
-  const stream = new ChunkStream({ id: plan.completionId, model: plan.model, created: plan.created, includeUsage: plan.includeUsage });
+  const stream = new ChunkStream({ id: plan.completionId, model: plan.model, created: plan.created, includeUsage: plan.includeUsage, clientStallTimeoutMs: plan.clientStallTimeoutMs });
   let started = false;
   // Set inside the onText callback, which TypeScript's narrowing cannot see.
   const first: { workerId: string | null } = { workerId: null };
