@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { Env } from "./env.js";
+import type { FailoverPolicy } from "./chat/generation.js";
 import { parseAllowedOrigins, type CorsOrigins } from "./http/cors-policy.js";
 import { DEFAULT_ROUTING_OPTIONS, type RoutingOptions } from "./pool/routing.js";
 
@@ -54,6 +55,10 @@ const GatewayConfigSchema = z.object({
   FIRST_TOKEN_TIMEOUT_MS: IntText(30_000),
   /** Workers tried for one request, counting the first. */
   MAX_ATTEMPTS: IntText(3),
+  /** The longest a client goes without a token while workers are tried (workers/chat/failover-budget.ts). */
+  FAILOVER_DEADLINE_MS: IntText(45_000),
+  /** A worker that sends nothing for this long after its first token has failed mid-stream. */
+  TOKEN_STALL_TIMEOUT_MS: IntText(20_000),
   /** A streaming client that takes no data for this long counts as gone (see workers/chat/chunk-stream.ts). */
   CLIENT_STALL_TIMEOUT_MS: IntText(10_000),
   /** Most messages a conversation may hold; a turn that would pass it is refused. */
@@ -79,8 +84,7 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   maxMessageChars: number;
   turnLockMs: number;
-  firstTokenTimeoutMs: number;
-  maxAttempts: number;
+  failover: FailoverPolicy;
   clientStallTimeoutMs: number;
   maxConversationMessages: number;
   /** null = CORS off. */
@@ -107,8 +111,12 @@ export function getConfig(env: Env): GatewayConfig {
     maxBodyBytes: v.MAX_BODY_BYTES,
     maxMessageChars: v.MAX_MESSAGE_CHARS,
     turnLockMs: v.TURN_LOCK_MS,
-    firstTokenTimeoutMs: v.FIRST_TOKEN_TIMEOUT_MS,
-    maxAttempts: Math.max(1, v.MAX_ATTEMPTS),
+    failover: {
+      maxAttempts: Math.max(1, v.MAX_ATTEMPTS),
+      firstTokenTimeoutMs: Math.max(1, v.FIRST_TOKEN_TIMEOUT_MS),
+      failoverDeadlineMs: Math.max(1, v.FAILOVER_DEADLINE_MS),
+      tokenStallTimeoutMs: Math.max(1, v.TOKEN_STALL_TIMEOUT_MS),
+    },
     clientStallTimeoutMs: Math.max(1, v.CLIENT_STALL_TIMEOUT_MS),
     maxConversationMessages: Math.max(2, v.MAX_CONVERSATION_MESSAGES),
     corsAllowedOrigins: v.CORS_ALLOWED_ORIGINS,

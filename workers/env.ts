@@ -37,6 +37,8 @@ export interface Env {
   TURN_LOCK_MS?: string;
   FIRST_TOKEN_TIMEOUT_MS?: string;
   MAX_ATTEMPTS?: string;
+  FAILOVER_DEADLINE_MS?: string;
+  TOKEN_STALL_TIMEOUT_MS?: string;
   CLIENT_STALL_TIMEOUT_MS?: string;
   /** Most messages one server-side conversation may hold (default 1000). */
   MAX_CONVERSATION_MESSAGES?: string;

@@ -9,7 +9,7 @@ import { DEFAULT_LATENCY } from "./latency-model.js";
 export const REPLY_MODES = ["echo-prompt", "echo", "lorem"] as const;
 export type ReplyMode = (typeof REPLY_MODES)[number];
 
-export const FAILURE_MODES = ["refuse", "http-500", "http-503", "hang", "close-after", "malformed-sse"] as const;
+export const FAILURE_MODES = ["refuse", "http-500", "http-503", "hang", "close-after", "stall-after", "malformed-sse"] as const;
 export type FailureMode = (typeof FAILURE_MODES)[number];
 
 /** "true"/"false"/"1"/"0"/"yes"/"no" from env or `--flag=value`; a bare `--flag` arrives as true. */
@@ -57,7 +57,7 @@ export const SimConfigSchema = z.object({
   cacheBlocks: int(0).default(4096).describe("KV / prefix cache capacity in 16-token blocks (default 4096)"),
   // Failure injected from the start (see failures.ts); also settable at run time via POST /admin/failure.
   failure: z.enum(FAILURE_MODES).optional().describe(`failure at start: ${FAILURE_MODES.join(" | ")} (default: none)`),
-  failureAfterTokens: int(0).optional().describe("close-after / malformed-sse: tokens sent before the fault (default 1)"),
+  failureAfterTokens: int(0).optional().describe("close-after / stall-after / malformed-sse: tokens sent before the fault (default 1)"),
   failureCount: int(1).optional().describe("number of requests the failure affects (default: all)"),
   failureDurationMs: int(1).optional().describe("refuse: reopen after this many ms (default: until cleared)"),
 });

@@ -13,6 +13,9 @@
  *   ever follows, until the client gives up or the simulator stops.
  * - `close-after`: the socket is destroyed after `afterTokens` (default 1) streamed tokens; a
  *   non-streaming request gets no response at all.
+ * - `stall-after`: after `afterTokens` (default 1) streamed tokens nothing more is sent, but the
+ *   connection stays open, as from a worker whose GPU hung mid-answer; a non-streaming request
+ *   gets nothing.
  * - `malformed-sse`: after `afterTokens` (default 1) token chunks, one `data:` line carries
  *   truncated JSON; the stream then goes on normally. A non-streaming request gets a truncated
  *   JSON body.

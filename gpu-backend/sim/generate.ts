@@ -186,6 +186,8 @@ async function stream(deps: GenerateDeps, res: ServerResponse, s: RunState): Pro
   const faultDue = (): boolean => failure !== null && tokenChunks === failure.afterTokens;
   const injectFault = (): void => {
     if (failure?.mode === "close-after") closeConnection(res, abort);
+    // Stop generating but keep the connection open and silent.
+    else if (failure?.mode === "stall-after") abort.abort();
     // Truncated JSON on a data line, as a crashed or garbling proxy would send it.
     else if (failure?.mode === "malformed-sse") res.write(`data: {"id":"${head.id}","object":"${p.kind === "chat" ? "chat.compl" : "text_compl"}\n\n`);
   };
@@ -227,12 +229,15 @@ async function respond(deps: GenerateDeps, res: ServerResponse, s: RunState): Pr
     closeConnection(res, abort);
     return;
   }
+  const stallAfter = failure?.mode === "stall-after" ? failure.afterTokens : null;
+  if (stallAfter === 0) return;
   const result = await deps.engine.generate({
     promptTokenIds: p.promptTokenIds,
     outputTokens: plan.tokenIds.length,
     signal: abort.signal,
     onToken: (i) => {
       if (closeAfter !== null && i + 1 === closeAfter) closeConnection(res, abort);
+      if (stallAfter !== null && i + 1 === stallAfter) abort.abort();
     },
   });
   if (result.aborted) return;

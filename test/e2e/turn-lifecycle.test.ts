@@ -14,9 +14,9 @@ beforeAll(async () => {
   stack = await startStack({
     sims: 2,
     sim: { reply: "lorem", ttftBaseMs: 10, prefillMsPerToken: 0, itlMs: 8, itlJitterMs: 0 },
-    // A short breaker cooldown, so one test's failing worker is usable again in the next.
-    // A short client stall bound, so a disconnect that breaks the socket mid-write is noticed quickly.
-    vars: { FIRST_TOKEN_TIMEOUT_MS: "1500", POOL_BREAKER_COOLDOWN_MS: "200", CLIENT_STALL_TIMEOUT_MS: "2000" },
+    // A short breaker cooldown, so one test's failing worker is usable again in the next; short
+    // stall bounds, so a silent worker or a client whose socket broke mid-write is noticed quickly.
+    vars: { FIRST_TOKEN_TIMEOUT_MS: "1500", TOKEN_STALL_TIMEOUT_MS: "1000", POOL_BREAKER_COOLDOWN_MS: "200", CLIENT_STALL_TIMEOUT_MS: "2000" },
   });
   api = new ConversationApi(stack.url, stack.userKey);
 });
@@ -105,6 +105,21 @@ describe("turn lifecycle", () => {
     }));
     expect(messages[3]).toMatchObject({ role: "assistant", content: text, status: "length" });
     expect(text.split(/\s+/).length).toBeGreaterThan(20);
+  });
+
+  it("a worker that goes silent mid-stream is resumed on another after the stall timeout: one whole stream, stored once", async () => {
+    const conv = await api.create({});
+    const pinned = (await api.send(conv.id, { content: "warm up", max_tokens: 4 })).headers.get("x-altiplano-worker");
+    simById(pinned).setFailure({ mode: "stall-after", afterTokens: 10, count: 1 });
+    const { text, headers } = await api.sendStreamed(conv.id, { content: "keep going", max_tokens: 60 });
+    expect(headers.get("x-altiplano-worker")).toBe(pinned);
+    // The silent worker sent 10 tokens; the rest of the 60-token budget came from the other one.
+    expect(text.split(/\s+/).filter(Boolean).length).toBeGreaterThan(20);
+    const messages = await waitFor(async () => {
+      const m = (await api.get(conv.id)).messages;
+      return m.length === 4 && m[3]!.status ? m : undefined;
+    });
+    expect(messages[3]).toMatchObject({ role: "assistant", content: text, status: "length" });
   });
 
   it("when every worker fails, the turn is a 503 and the conversation is unchanged", async () => {

@@ -99,6 +99,28 @@ describe("failure injection", () => {
     expect(tokenTexts((await readSse(await stream(sim))).data)).toHaveLength(12);
   });
 
+  it("stall-after N: exactly N token chunks, then silence on an open connection", async () => {
+    const sim = await start({});
+    await sim.setFailure({ mode: "stall-after", afterTokens: 3, count: 1 });
+    const abort = new AbortController();
+    const res = await stream(sim, { signal: abort.signal });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    const chunks = () => text.split("\n\n").filter((f) => f.startsWith("data: {"));
+    while (chunks().length < 3) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error("the stream ended instead of stalling");
+      text += value;
+    }
+    // Nothing more arrives, and the connection is not closed either.
+    const next = await Promise.race([reader.read().then((r) => (r.done ? "closed" : "data")), new Promise((r) => setTimeout(() => r("silence"), 300))]);
+    expect(next).toBe("silence");
+    expect(chunks()).toHaveLength(3);
+    abort.abort();
+    // count exhausted: served normally again.
+    expect(tokenTexts((await readSse(await stream(sim))).data)).toHaveLength(12);
+  });
+
   it("close-after 0 closes before the first token (from flags)", async () => {
     const sim = await start({ failure: "close-after", failureAfterTokens: 0 });
     const { data, error } = await readSse(await stream(sim));

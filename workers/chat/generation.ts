@@ -6,6 +6,7 @@
 import type { MessageStatus } from "../../wire/conversations.js";
 import type { FinishReason } from "../../wire/openai.js";
 import { encodeText } from "../prompt/tokenizer.js";
+import { nextAttemptWaitMs } from "./failover-budget.js";
 import { streamCompletion, UpstreamError, type Backend, type CompletionParams } from "../upstream/vllm-client.js";
 
 export interface GenerationHooks {
@@ -17,10 +18,20 @@ export interface GenerationHooks {
   onAttempt?(backend: Backend): () => void;
 }
 
-export interface GenerationOptions {
-  candidates: readonly Backend[];
+/** When a generation gives up on a worker, and on failing over (configured in workers/config.ts). */
+export interface FailoverPolicy {
+  /** Workers tried, counting the first. */
   maxAttempts: number;
+  /** The longest one worker is given for its first token. */
   firstTokenTimeoutMs: number;
+  /** The longest the client goes without a token while workers are tried (see failover-budget.ts). */
+  failoverDeadlineMs: number;
+  /** A worker silent this long after its first token is a mid-stream failure. */
+  tokenStallTimeoutMs: number;
+}
+
+export interface GenerationOptions extends FailoverPolicy {
+  candidates: readonly Backend[];
   apiKey: string | undefined;
   /** Aborted when the client disconnects. */
   signal: AbortSignal;
@@ -67,8 +78,17 @@ export async function generate(params: CompletionParams, options: GenerationOpti
     return result;
   }
 
+  let lastProgressMs = startedAt;
   for (let i = 0; i < attempts; i++) {
     const backend = options.candidates[i]!;
+    const waitMs = nextAttemptWaitMs({
+      nowMs: Date.now(),
+      lastProgressMs,
+      deadlineMs: options.failoverDeadlineMs,
+      firstTokenTimeoutMs: options.firstTokenTimeoutMs,
+    });
+    // Out of time: end with the last worker's error (a resumed stream keeps what it has).
+    if (waitMs === null) break;
     if (i > 0) result.failovers++;
     result.attempts++;
     // A resumed attempt continues the answer: the prompt plus what was already sent, with the
@@ -83,8 +103,9 @@ export async function generate(params: CompletionParams, options: GenerationOpti
     let attemptText = "";
     const endAttempt = hooks.onAttempt?.(backend);
     try {
-      for await (const event of streamCompletion(backend, attemptParams, options)) {
+      for await (const event of streamCompletion(backend, attemptParams, { ...options, firstTokenTimeoutMs: waitMs })) {
         if (event.kind === "text") {
+          lastProgressMs = Date.now();
           attemptText += event.text;
           result.timeToFirstTokenMs ??= Date.now() - startedAt;
           result.text += event.text;

@@ -12,7 +12,7 @@ import type { Backend, CompletionParams } from "../upstream/vllm-client.js";
 import type { AdmittedRequest } from "./admission.js";
 import { recordGeneration } from "../metrics/recorder.js";
 import { ChunkStream } from "./chunk-stream.js";
-import { generate, type GenerationHooks, type GenerationResult } from "./generation.js";
+import { generate, type FailoverPolicy, type GenerationHooks, type GenerationResult } from "./generation.js";
 
 export interface ResponsePlan {
   completionId: string;
@@ -20,8 +20,7 @@ export interface ResponsePlan {
   created: number;
   params: CompletionParams;
   candidates: readonly Backend[];
-  maxAttempts: number;
-  firstTokenTimeoutMs: number;
+  failover: FailoverPolicy;
   clientStallTimeoutMs: number;
   backendApiKey: string | undefined;
   stream: boolean;
@@ -112,9 +111,8 @@ async function respondAdmitted(
 ): Promise<Response> {
   const controller = new AbortController();
   const options = {
+    ...plan.failover,
     candidates: plan.candidates,
-    maxAttempts: plan.maxAttempts,
-    firstTokenTimeoutMs: plan.firstTokenTimeoutMs,
     apiKey: plan.backendApiKey,
     signal: controller.signal,
   };

@@ -29,7 +29,7 @@ export type UpstreamEvent =
 /** Worker answers that reject the request itself rather than signal a broken worker. */
 const REQUEST_ERROR_STATUSES = new Set([400, 413, 422]);
 
-export type UpstreamFailurePhase = "connect" | "status" | "first-token-timeout" | "stream";
+export type UpstreamFailurePhase = "connect" | "status" | "first-token-timeout" | "stall" | "stream";
 
 /** A worker failed; `retryable` says whether another worker may be tried. */
 export class UpstreamError extends Error {
@@ -79,6 +79,12 @@ export interface StreamOptions {
   signal: AbortSignal;
   /** Give up on this worker when no first token arrives within this time. */
   firstTokenTimeoutMs: number;
+  /**
+   * Give up on this worker when, after its first token, it sends nothing for this long: a worker
+   * that hangs mid-answer is a mid-stream failure like one that drops the connection. Only time
+   * spent waiting on the worker counts, not time the caller spends relaying a token.
+   */
+  tokenStallTimeoutMs: number;
 }
 
 /** Streams one completion. Throws UpstreamError for worker failures; rethrows aborts. */
@@ -175,10 +181,18 @@ export async function* streamCompletion(backend: Backend, params: CompletionPara
     try {
       while (!done) {
         let read: ReadableStreamReadResult<string>;
+        const stallTimer = sawFirstToken
+          ? setTimeout(
+              () => controller.abort(new UpstreamError("stall", `worker ${backend.id} sent nothing for ${options.tokenStallTimeoutMs} ms mid-answer`)),
+              options.tokenStallTimeoutMs,
+            )
+          : null;
         try {
           read = await reader.read();
         } catch (err) {
           throw failure(err, "stream");
+        } finally {
+          if (stallTimer !== null) clearTimeout(stallTimer);
         }
         if (read.done) break;
         parser.feed(read.value);
