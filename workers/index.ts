@@ -16,6 +16,7 @@ import { adminPoolRoutes } from "./routes/admin-pool.js";
 import { poolRoutes } from "./routes/pool.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { countRefusals } from "./metrics/refusals.js";
+import { rateLimitHeadersOnEveryResponse } from "./limits/headers-middleware.js";
 import { adminUsageRoutes, usageRoutes } from "./routes/usage.js";
 
 export { GpuPool } from "./pool/pool-do.js";
@@ -34,6 +35,7 @@ app.use(cors);
 app.get("/health", (c) => c.json({ ok: true }));
 app.use("/v1/*", authenticate);
 app.use("/v1/*", countRefusals);
+app.use("/v1/*", rateLimitHeadersOnEveryResponse);
 app.use("/admin/*", authenticate);
 app.route("/v1/models", modelsRoutes);
 app.route("/v1/chat/completions", chatCompletionsRoutes);

@@ -105,6 +105,27 @@ export async function admitRequest(env: Env, input: AdmitRequestInput): Promise<
   };
 }
 
+/**
+ * The x-ratelimit-* headers for a response that admits nothing (reading a conversation, listing
+ * models, a request refused before admission): the same view an admission reports, without
+ * charging. Empty when no limit applies or a limiter cannot be reached, since nothing is admitted.
+ */
+export async function peekRateLimitHeaders(env: Env, input: { keyId: string; endUser?: string | null; limits: KeyLimits }): Promise<Record<string, string>> {
+  const scopes: { name: string; limits: Limits }[] = [{ name: limiterName(input.keyId), limits: input.limits }];
+  if (input.endUser) scopes.push({ name: limiterName(input.keyId, input.endUser), limits: input.limits.endUser });
+  const limited = scopes.filter((s) => !isUnlimited(s.limits));
+  if (limited.length === 0) return {};
+  try {
+    const snapshots = await Promise.all(
+      limited.map((s) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(s.name)).peek({ limits: s.limits })),
+    );
+    return rateLimitHeaders(combineSnapshots(snapshots));
+  } catch (err) {
+    console.error("rate limiter unreachable for headers", { error: String(err) });
+    return {};
+  }
+}
+
 async function settleAll(held: Held[], actualTokens: number): Promise<void> {
   await Promise.all(
     held.map(async (h) => {

@@ -9,8 +9,8 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { Env } from "../env.js";
 import { Ledger, type Change } from "./ledger.js";
-import type { AdmitInput, AdmitResult, SettleInput, SettleResult } from "./types.js";
-import { nextLeaseExpiryMs, type Reservation } from "./window-math.js";
+import type { AdmitInput, AdmitResult, Limits, SettleInput, SettleResult, UsageSnapshot } from "./types.js";
+import { nextLeaseExpiryMs, usageSnapshot, type Reservation } from "./window-math.js";
 
 const ReservationRow = z.object({
   lease_id: z.string(),
@@ -26,13 +26,15 @@ const MetaRow = z.object({ day: z.number(), day_tokens: z.number(), last_now_ms:
 
 const NonNegativeInt = z.number().int().min(0);
 const LimitValue = NonNegativeInt.nullable();
+const LimitsSchema = z.object({ requestsPerMinute: LimitValue, tokensPerMinute: LimitValue, maxConcurrent: LimitValue, tokensPerDay: LimitValue });
 const AdmitInputSchema = z.object({
   requestId: z.string().max(200),
   estimatedTokens: NonNegativeInt,
-  limits: z.object({ requestsPerMinute: LimitValue, tokensPerMinute: LimitValue, maxConcurrent: LimitValue, tokensPerDay: LimitValue }),
+  limits: LimitsSchema,
   leaseTtlMs: z.number().int().min(1),
   now: z.number().optional(),
 });
+const PeekInputSchema = z.object({ limits: LimitsSchema, now: z.number().optional() });
 const SettleInputSchema = z.object({ leaseId: z.string(), actualTokens: NonNegativeInt, now: z.number().optional() });
 
 /** The rate limiter Durable Object; call it through RPC (see client.ts). */
@@ -74,6 +76,14 @@ export class RateLimiter extends DurableObject<Env> {
     this.persist();
     if (result.ok) await this.scheduleAlarm();
     return result;
+  }
+
+  /** The x-ratelimit-* view of this scope for responses that admit nothing; changes nothing. */
+  async peek(input: { limits: Limits; now?: number }): Promise<UsageSnapshot> {
+    const valid = PeekInputSchema.parse(input);
+    // Never behind the ledger's own clock, which only admissions and settlements advance.
+    const nowMs = Math.max(valid.now ?? Date.now(), this.ledger.lastNowMs);
+    return usageSnapshot({ view: this.ledger, limits: valid.limits, nowMs });
   }
 
   /** Replaces the lease's reservation with real usage and frees its slot. Idempotent. */
