@@ -1,6 +1,7 @@
 /**
- * Pool dynamics on the real local stack (gateway under wrangler dev, local D1 and Durable
- * Objects, 1 s heartbeats, default routing thresholds), with simulated GPU workers that each run
+ * Pool dynamics on the real local stack (gateway in workerd via Miniflare, or under wrangler dev
+ * with ALTIPLANO_RUNTIME=wrangler; local D1 and Durable Objects, 1 s heartbeats, default routing
+ * thresholds), with simulated GPU workers that each run
  * a vLLM simulator and an agent. Measures, over several rounds under a steady client load:
  *
  * 1. kill → no traffic: a worker dies (agent and simulator at one instant); the time from the kill
@@ -19,7 +20,7 @@ import { cpus } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { SimConfig } from "../gpu-backend/sim/config.js";
-import { startStack, type Stack } from "../scripts/stack.js";
+import { defaultRuntime, startStack, type Stack } from "../scripts/stack.js";
 import { affinityFigures, errorCounts, isClientError, killFigures, summarize, type AffinityFigures, type KillFigures, type RequestRecord } from "./pool-dynamics/analysis.js";
 import { LoadClient, startSteadyLoad } from "./pool-dynamics/load.js";
 import { renderReport, type BenchResults, type JoinFigures, type KillRound, type MixedFigures } from "./pool-dynamics/report.js";
@@ -231,8 +232,10 @@ async function mixedRun(ctx: Context): Promise<MixedFigures> {
 }
 
 async function main(): Promise<void> {
-  progress("starting the stack (wrangler dev, local D1, migrations)");
+  const runtime = defaultRuntime();
+  progress(`starting the stack (${runtime}, local D1, migrations)`);
   const stack = await startStack({
+    runtime,
     sims: 0,
     heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
     // The benchmark measures the pool, not the key's limits: lift them for its one key.
@@ -258,6 +261,7 @@ async function main(): Promise<void> {
       command: `npx tsx bench/pool-dynamics.ts --rounds ${ROUNDS} --rate ${RATE_PER_SECOND}`,
       environment: { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length },
       setup: {
+        runtime,
         heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
         routingThresholds: "defaults",
         sim: SIM,

@@ -82,7 +82,8 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-function defaultRuntime(): GatewayRuntime {
+/** The runner ALTIPLANO_RUNTIME asks for; Miniflare when unset. */
+export function defaultRuntime(): GatewayRuntime {
   const fromEnv = process.env.ALTIPLANO_RUNTIME;
   if (fromEnv === undefined || fromEnv === "") return "miniflare";
   if (fromEnv === "miniflare" || fromEnv === "wrangler") return fromEnv;
