@@ -6,6 +6,7 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { z } from "zod";
 import type { FinishReason } from "../../wire/openai.js";
+import { StallWatch } from "./stall-watch.js";
 
 export interface Backend {
   id: string;
@@ -94,6 +95,9 @@ export async function* streamCompletion(backend: Backend, params: CompletionPara
   if (options.signal.aborted) onAbort();
   options.signal.addEventListener("abort", onAbort);
   let sawFirstToken = false;
+  const stall = new StallWatch(options.tokenStallTimeoutMs, () =>
+    controller.abort(new UpstreamError("stall", `worker ${backend.id} sent nothing for ${options.tokenStallTimeoutMs} ms mid-answer`)),
+  );
   const firstTokenTimer = setTimeout(() => {
     if (!sawFirstToken) controller.abort(new UpstreamError("first-token-timeout", `worker ${backend.id} sent no token within ${options.firstTokenTimeoutMs} ms`));
   }, options.firstTokenTimeoutMs);
@@ -181,18 +185,13 @@ export async function* streamCompletion(backend: Backend, params: CompletionPara
     try {
       while (!done) {
         let read: ReadableStreamReadResult<string>;
-        const stallTimer = sawFirstToken
-          ? setTimeout(
-              () => controller.abort(new UpstreamError("stall", `worker ${backend.id} sent nothing for ${options.tokenStallTimeoutMs} ms mid-answer`)),
-              options.tokenStallTimeoutMs,
-            )
-          : null;
+        if (sawFirstToken) stall.waiting();
         try {
           read = await reader.read();
         } catch (err) {
           throw failure(err, "stream");
         } finally {
-          if (stallTimer !== null) clearTimeout(stallTimer);
+          stall.received();
         }
         if (read.done) break;
         parser.feed(read.value);
@@ -210,6 +209,7 @@ export async function* streamCompletion(backend: Backend, params: CompletionPara
     yield { kind: "end", finishReason, usage };
   } finally {
     clearTimeout(firstTokenTimer);
+    stall.stop();
     options.signal.removeEventListener("abort", onAbort);
   }
 }
