@@ -10,6 +10,7 @@ import {
   settleCharge,
   usageSnapshot,
   utcDay,
+  WINDOW_MS,
   type LedgerView,
   type Reservation,
 } from "./window-math.js";
@@ -30,6 +31,8 @@ export class Ledger implements LedgerView {
   day: number;
   dayTokens: number;
   lastNowMs: number;
+  /** The reservations in state `active` (see LedgerView.active). */
+  readonly active = new Set<Reservation>();
   private readonly byLease = new Map<string, Reservation>();
   private changes: Change[] = [];
 
@@ -38,7 +41,10 @@ export class Ledger implements LedgerView {
     this.day = state.day;
     this.dayTokens = state.dayTokens;
     this.lastNowMs = state.lastNowMs;
-    for (const r of this.reservations) this.byLease.set(r.leaseId, r);
+    for (const r of this.reservations) {
+      this.byLease.set(r.leaseId, r);
+      if (r.state === "active") this.active.add(r);
+    }
   }
 
   /** Monotonic clock: a reading behind the last one (skew between callers) counts as the last one. */
@@ -62,14 +68,20 @@ export class Ledger implements LedgerView {
     for (const r of expiredLeases(this, nowMs)) {
       // An expired lease keeps its estimate charged: the request may have run to the end.
       r.state = "expired";
+      this.active.delete(r);
       this.changes.push({ op: "put", reservation: r });
     }
-    const gone = new Set(prunable(this, nowMs).map((r) => r.leaseId));
-    if (gone.size > 0) {
-      this.reservations = this.reservations.filter((r) => !gone.has(r.leaseId));
-      for (const leaseId of gone) {
-        this.byLease.delete(leaseId);
-        this.changes.push({ op: "delete", leaseId });
+    const gone = prunable(this, nowMs);
+    if (gone.length > 0) {
+      // Prunable reservations all sit in the log's out-of-window prefix; only that part is filtered.
+      const goneSet = new Set(gone);
+      let prefixEnd = 0;
+      while (prefixEnd < this.reservations.length && nowMs - this.reservations[prefixEnd]!.admittedAtMs >= WINDOW_MS) prefixEnd++;
+      const keptPrefix = this.reservations.slice(0, prefixEnd).filter((r) => !goneSet.has(r));
+      this.reservations.splice(0, prefixEnd, ...keptPrefix);
+      for (const r of gone) {
+        this.byLease.delete(r.leaseId);
+        this.changes.push({ op: "delete", leaseId: r.leaseId });
       }
     }
     const today = utcDay(nowMs);
@@ -98,6 +110,7 @@ export class Ledger implements LedgerView {
       expiresAtMs: nowMs + input.leaseTtlMs,
     };
     this.reservations.push(reservation);
+    this.active.add(reservation);
     this.byLease.set(reservation.leaseId, reservation);
     this.dayTokens += reservation.tokens;
     this.changes.push({ op: "put", reservation }, { op: "meta" });
@@ -114,6 +127,7 @@ export class Ledger implements LedgerView {
     this.dayTokens = Math.max(0, this.dayTokens + charge.dayDelta);
     r.tokens = charge.tokens;
     r.state = "settled";
+    this.active.delete(r);
     this.changes.push({ op: "put", reservation: r }, { op: "meta" });
     return { settled: true };
   }
@@ -125,6 +139,7 @@ export class Ledger implements LedgerView {
     if (!r || r.state !== "active") return { settled: false };
     if (r.day === this.day) this.dayTokens = Math.max(0, this.dayTokens - r.tokens);
     this.reservations = this.reservations.filter((x) => x !== r);
+    this.active.delete(r);
     this.byLease.delete(r.leaseId);
     this.changes.push({ op: "delete", leaseId: r.leaseId }, { op: "meta" });
     this.housekeep(nowMs);

@@ -34,11 +34,42 @@ export interface Reservation {
   expiresAtMs: number;
 }
 
-/** What the decisions read. `reservations` is sorted by admittedAtMs. */
+/**
+ * What the decisions read. `reservations` is sorted by admittedAtMs, which the helpers below use
+ * to find the minute window by binary search instead of scanning the whole log: a busy key holds
+ * one entry per request of the last minute, tens of thousands at a few hundred requests/s.
+ */
 export interface LedgerView {
   reservations: readonly Reservation[];
   day: number;
   dayTokens: number;
+  /**
+   * The reservations whose state is `active`, when the holder keeps them apart (the Ledger does):
+   * they are at most the running requests, so lease checks need not scan the log. Without it the
+   * helpers scan `reservations`.
+   */
+  active?: ReadonlySet<Reservation>;
+}
+
+/** Index of the first reservation admitted after `t` (reservations sorted by admittedAtMs). */
+function firstAdmittedAfter(reservations: readonly Reservation[], t: number): number {
+  let lo = 0;
+  let hi = reservations.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (reservations[mid]!.admittedAtMs > t) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Index where the minute window at nowMs starts: every earlier reservation has left it. */
+function windowStartIndex(view: LedgerView, nowMs: number): number {
+  return firstAdmittedAfter(view.reservations, nowMs - WINDOW_MS);
+}
+
+function activeOf(view: LedgerView): Iterable<Reservation> {
+  return view.active ?? view.reservations.filter((r) => r.state === "active");
 }
 
 export function utcDay(nowMs: number): number {
@@ -54,14 +85,35 @@ export function tokensToday(view: LedgerView, nowMs: number): number {
   return view.day === utcDay(nowMs) ? view.dayTokens : 0;
 }
 
-/** Reservations inside the minute window at nowMs, oldest first. */
-export function inWindow(view: LedgerView, nowMs: number): Reservation[] {
-  return view.reservations.filter((r) => nowMs - r.admittedAtMs < WINDOW_MS && r.admittedAtMs <= nowMs);
+/**
+ * The reservations inside the minute window at nowMs, oldest first, as a range of the log rather
+ * than a copy: decisions run on every request and the window can hold tens of thousands.
+ */
+interface WindowRange {
+  log: readonly Reservation[];
+  start: number;
+  end: number;
+}
+
+function windowRange(view: LedgerView, nowMs: number): WindowRange {
+  return { log: view.reservations, start: windowStartIndex(view, nowMs), end: firstAdmittedAfter(view.reservations, nowMs) };
+}
+
+function rangeLength(w: WindowRange): number {
+  return w.end - w.start;
 }
 
 /** Leases still holding a concurrency slot. */
 export function activeLeases(view: LedgerView, nowMs: number): Reservation[] {
-  return view.reservations.filter((r) => r.state === "active" && r.expiresAtMs > nowMs);
+  const out: Reservation[] = [];
+  for (const r of activeOf(view)) if (r.state === "active" && r.expiresAtMs > nowMs) out.push(r);
+  return out;
+}
+
+function sumTokens(w: WindowRange): number {
+  let sum = 0;
+  for (let i = w.start; i < w.end; i++) sum += w.log[i]!.tokens;
+  return sum;
 }
 
 interface Check {
@@ -69,22 +121,23 @@ interface Check {
   retryAfterMs: number;
 }
 
-function checkRequests(window: Reservation[], limit: number, nowMs: number): Check | null {
-  const used = window.length;
+function checkRequests(window: WindowRange, limit: number, nowMs: number): Check | null {
+  const used = rangeLength(window);
   if (used + 1 <= limit) return null;
   const base = { kind: "requests_per_minute" as const, quotaExhausted: false, limit, used, requested: 1 };
   if (limit === 0) return { rejection: { ...base, tooLarge: true }, retryAfterMs: WINDOW_MS };
   // The (used + 1 - limit)-th oldest entry leaving the window makes room for one more.
-  const freeing = window[used - limit]!;
+  const freeing = window.log[window.start + used - limit]!;
   return { rejection: { ...base, tooLarge: false }, retryAfterMs: freeing.admittedAtMs + WINDOW_MS - nowMs };
 }
 
-function checkTokensPerMinute(window: Reservation[], limit: number, cost: number, nowMs: number): Check | null {
-  let used = window.reduce((sum, r) => sum + r.tokens, 0);
+function checkTokensPerMinute(window: WindowRange, limit: number, cost: number, nowMs: number): Check | null {
+  let used = sumTokens(window);
   if (used + cost <= limit) return null;
   const base = { kind: "tokens_per_minute" as const, quotaExhausted: false, limit, used, requested: cost };
   if (cost > limit) return { rejection: { ...base, tooLarge: true }, retryAfterMs: WINDOW_MS };
-  for (const r of window) {
+  for (let i = window.start; i < window.end; i++) {
+    const r = window.log[i]!;
     used -= r.tokens;
     if (used + cost <= limit) return { rejection: { ...base, tooLarge: false }, retryAfterMs: r.admittedAtMs + WINDOW_MS - nowMs };
   }
@@ -131,7 +184,7 @@ export type Decision = { ok: true } | { ok: false; rejection: Rejection; retryAf
  */
 export function decideAdmission(input: { view: LedgerView; limits: Limits; estimatedTokens: number; nowMs: number }): Decision {
   const { view, limits, estimatedTokens: cost, nowMs } = input;
-  const window = inWindow(view, nowMs);
+  const window = windowRange(view, nowMs);
   const active = activeLeases(view, nowMs);
   const checks = [
     limits.requestsPerMinute === null ? null : checkRequests(window, limits.requestsPerMinute, nowMs),
@@ -151,21 +204,22 @@ export function decideAdmission(input: { view: LedgerView; limits: Limits; estim
  */
 export function usageSnapshot(input: { view: LedgerView; limits: Limits; nowMs: number }): UsageSnapshot {
   const { view, limits, nowMs } = input;
-  const window = inWindow(view, nowMs);
+  const window = windowRange(view, nowMs);
   let requests: UsageTrio | null = null;
   if (limits.requestsPerMinute !== null) {
-    const newest = window.at(-1);
+    const newest = rangeLength(window) > 0 ? window.log[window.end - 1] : undefined;
     requests = {
       limit: limits.requestsPerMinute,
-      remaining: Math.max(0, limits.requestsPerMinute - window.length),
+      remaining: Math.max(0, limits.requestsPerMinute - rangeLength(window)),
       resetMs: newest ? newest.admittedAtMs + WINDOW_MS - nowMs : 0,
     };
   }
   let minute: UsageTrio | null = null;
   if (limits.tokensPerMinute !== null) {
-    const charged = window.filter((r) => r.tokens > 0);
-    const used = charged.reduce((sum, r) => sum + r.tokens, 0);
-    const newest = charged.at(-1);
+    const used = sumTokens(window);
+    // The newest reservation that still holds tokens: the window is back to full when it leaves.
+    let newest: Reservation | undefined;
+    for (let i = window.end - 1; i >= window.start && newest === undefined; i--) if (window.log[i]!.tokens > 0) newest = window.log[i];
     minute = {
       limit: limits.tokensPerMinute,
       remaining: Math.max(0, limits.tokensPerMinute - used),
@@ -203,17 +257,22 @@ export function settleCharge(input: { reservation: Reservation; actualTokens: nu
 
 /** Leases whose time is up at nowMs. */
 export function expiredLeases(view: LedgerView, nowMs: number): Reservation[] {
-  return view.reservations.filter((r) => r.state === "active" && r.expiresAtMs <= nowMs);
+  const out: Reservation[] = [];
+  for (const r of activeOf(view)) if (r.state === "active" && r.expiresAtMs <= nowMs) out.push(r);
+  return out;
 }
 
-/** Finished reservations that no longer count anywhere (out of the minute window). */
+/** Finished reservations that no longer count anywhere (out of the minute window): a prefix of the log, less running ones. */
 export function prunable(view: LedgerView, nowMs: number): Reservation[] {
-  return view.reservations.filter((r) => r.state !== "active" && nowMs - r.admittedAtMs >= WINDOW_MS);
+  const out: Reservation[] = [];
+  const end = windowStartIndex(view, nowMs);
+  for (let i = 0; i < end; i++) if (view.reservations[i]!.state !== "active") out.push(view.reservations[i]!);
+  return out;
 }
 
 /** When the next lease lapses (for the alarm), or null with none active. */
 export function nextLeaseExpiryMs(view: LedgerView): number | null {
   let next: number | null = null;
-  for (const r of view.reservations) if (r.state === "active" && (next === null || r.expiresAtMs < next)) next = r.expiresAtMs;
+  for (const r of activeOf(view)) if (r.state === "active" && (next === null || r.expiresAtMs < next)) next = r.expiresAtMs;
   return next;
 }
