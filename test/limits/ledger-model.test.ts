@@ -126,6 +126,7 @@ describe("Ledger", () => {
           const mustHold = model.all.filter((r) => r.state === "active" || now - r.admittedAtMs < WINDOW_MS).map((r) => r.leaseId);
           const heldIds = new Set(held.map((r) => r.leaseId));
           for (const id of mustHold) expect(heldIds.has(id)).toBe(true);
+          expect(ledger.logTokens).toBe(held.reduce((s, r) => s + r.tokens, 0));
           expect([...ledger.active].map((r) => r.leaseId).sort()).toEqual(held.filter((r) => r.state === "active").map((r) => r.leaseId).sort());
         }
       }),

@@ -33,6 +33,8 @@ export class Ledger implements LedgerView {
   lastNowMs: number;
   /** The reservations in state `active` (see LedgerView.active). */
   readonly active = new Set<Reservation>();
+  /** Sum of tokens over `reservations` (see LedgerView.logTokens); every transition keeps it. */
+  logTokens = 0;
   private readonly byLease = new Map<string, Reservation>();
   private changes: Change[] = [];
 
@@ -44,6 +46,7 @@ export class Ledger implements LedgerView {
     for (const r of this.reservations) {
       this.byLease.set(r.leaseId, r);
       if (r.state === "active") this.active.add(r);
+      this.logTokens += r.tokens;
     }
   }
 
@@ -80,6 +83,7 @@ export class Ledger implements LedgerView {
       const keptPrefix = this.reservations.slice(0, prefixEnd).filter((r) => !goneSet.has(r));
       this.reservations.splice(0, prefixEnd, ...keptPrefix);
       for (const r of gone) {
+        this.logTokens -= r.tokens;
         this.byLease.delete(r.leaseId);
         this.changes.push({ op: "delete", leaseId: r.leaseId });
       }
@@ -110,6 +114,7 @@ export class Ledger implements LedgerView {
       expiresAtMs: nowMs + input.leaseTtlMs,
     };
     this.reservations.push(reservation);
+    this.logTokens += reservation.tokens;
     this.active.add(reservation);
     this.byLease.set(reservation.leaseId, reservation);
     this.dayTokens += reservation.tokens;
@@ -125,6 +130,7 @@ export class Ledger implements LedgerView {
     if (!r || r.state !== "active") return { settled: false };
     const charge = settleCharge({ reservation: r, actualTokens: input.actualTokens, counterDay: this.day });
     this.dayTokens = Math.max(0, this.dayTokens + charge.dayDelta);
+    this.logTokens += charge.tokens - r.tokens;
     r.tokens = charge.tokens;
     r.state = "settled";
     this.active.delete(r);
@@ -139,6 +145,7 @@ export class Ledger implements LedgerView {
     if (!r || r.state !== "active") return { settled: false };
     if (r.day === this.day) this.dayTokens = Math.max(0, this.dayTokens - r.tokens);
     this.reservations = this.reservations.filter((x) => x !== r);
+    this.logTokens -= r.tokens;
     this.active.delete(r);
     this.byLease.delete(r.leaseId);
     this.changes.push({ op: "delete", leaseId: r.leaseId }, { op: "meta" });
