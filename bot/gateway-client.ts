@@ -14,6 +14,15 @@ import { readTurnStream, type TurnEvent } from "./sse-turn.js";
 const RETRY_ATTEMPTS = 3;
 const RETRY_BASE_MS = 250;
 const RETRY_MAX_MS = 4000;
+/**
+ * How long a turn waits, in all, for the gateway to let go of the conversation's previous turn
+ * (409 `conversation_busy`). Turns are already one at a time per channel, so a busy answer means
+ * the gateway is still storing the turn the bot just stopped: a moment normally, up to the
+ * gateway's CLIENT_STALL_TIMEOUT_MS (10 s by default) if the stop broke the connection mid-write.
+ * A 409 stores nothing, so asking again is safe.
+ */
+const BUSY_WAIT_MAX_MS = 15_000;
+const BUSY_RETRY_DEFAULT_MS = 1_000;
 
 const ConversationSchema = z.looseObject({
   id: z.string(),
@@ -140,7 +149,7 @@ export class GatewayClient {
   }
 
   async #stream(path: string, body: TurnBody | RegenerateBody, signal?: AbortSignal): Promise<TurnStream> {
-    const res = await this.#call({ method: "POST", path, body: { ...body, stream: true }, safety: "unsafe", signal });
+    const res = await this.#call({ method: "POST", path, body: { ...body, stream: true }, safety: "unsafe", signal, waitWhileBusy: true });
     if (!res.body) throw new GatewayCallError({ message: "turn response has no body", status: 502 });
     return {
       conversationId: res.headers.get(TURN_HEADERS.conversationId),
@@ -149,7 +158,8 @@ export class GatewayClient {
     };
   }
 
-  async #call(args: { method: string; path: string; body?: unknown; safety: Safety; signal?: AbortSignal }): Promise<Response> {
+  async #call(args: { method: string; path: string; body?: unknown; safety: Safety; signal?: AbortSignal; waitWhileBusy?: boolean }): Promise<Response> {
+    let busyWaitedMs = 0;
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       try {
@@ -172,7 +182,19 @@ export class GatewayClient {
         throw new GatewayCallError({ message: `gateway unreachable: ${describe(cause)}`, status: 0, cause });
       }
       if (res.ok) return res;
-      throw await errorFromResponse(res);
+      const error = await errorFromResponse(res);
+      if (args.waitWhileBusy === true && error.status === 409 && error.code === "conversation_busy") {
+        const delayMs = error.retryAfterSeconds !== null && error.retryAfterSeconds > 0 ? error.retryAfterSeconds * 1000 : BUSY_RETRY_DEFAULT_MS;
+        if (busyWaitedMs + delayMs <= BUSY_WAIT_MAX_MS) {
+          busyWaitedMs += delayMs;
+          // Not a network failure: it does not use up the network retries.
+          attempt--;
+          await this.#sleep(delayMs);
+          if (args.signal?.aborted) throw args.signal.reason ?? error;
+          continue;
+        }
+      }
+      throw error;
     }
   }
 }

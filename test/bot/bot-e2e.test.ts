@@ -217,6 +217,30 @@ describe("the Discord bot against the real gateway and simulator", () => {
     ]);
   });
 
+  it("answers a message sent right after Stop, once the gateway has stored the stopped reply", async () => {
+    const ivy = discord.addUser({ username: "ivy" });
+    const longPrompt = `Please repeat: ${Array.from({ length: 350 }, (_, i) => `item${i}`).join(" ")}`;
+    const ask = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: longPrompt, authorId: ivy.id, mentionsBot: true });
+    const threadId = await threadFor(ask);
+    const streaming = await discord.waitForMessage((m) => m.channelId === threadId && isBot(m) && hasStop(m), 30_000);
+    discord.simulateInteraction({ kind: "button", customId: BUTTON_IDS.stop, messageId: streaming.id, channelId: threadId, userId: ivy.id });
+    // No waiting for the gateway: the follow-up races the storing of the stopped reply.
+    discord.simulateUserMessage({ channelId: threadId, content: "Never mind, just say hi", authorId: ivy.id });
+    await discord.waitForMessage((m) => m.channelId === threadId && isBot(m) && m.content.includes("⏹ stopped"), 30_000);
+    const stoppedCount = botReplies(threadId).length;
+    // echo-prompt: the answer is the whole prompt, long enough to continue over several messages.
+    const followUp = (await finishedReply(threadId, stoppedCount)).map((m) => m.content).join("");
+    expect(followUp).toContain("USER: Never mind, just say hi ASSISTANT:");
+    expect(followUp).not.toMatch(/still answering/);
+    const conv = await conversationOf(threadId);
+    expect(conv.messages.map((m) => [m.role, m.status])).toEqual([
+      ["user", null],
+      ["assistant", "cancelled"],
+      ["user", null],
+      ["assistant", "complete"],
+    ]);
+  });
+
   it("/reset forgets the thread's conversation; the next message starts fresh", async () => {
     const erin = discord.addUser({ username: "erin" });
     const ask = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: "Remember the word pineapple", authorId: erin.id, mentionsBot: true });

@@ -11,6 +11,7 @@ type Script = Array<Response | Error>;
 
 function clientWith(script: Script) {
   const calls: Array<{ url: string; method: string; body: string | null }> = [];
+  const sleeps: number[] = [];
   const fetchFn: typeof fetch = async (input, init) => {
     calls.push({ url: String(input), method: init?.method ?? "GET", body: typeof init?.body === "string" ? init.body : null });
     const next = script.shift();
@@ -18,8 +19,8 @@ function clientWith(script: Script) {
     if (next instanceof Error) throw next;
     return next;
   };
-  const client = new GatewayClient({ baseUrl: "http://gw.test/", apiKey: "sk-bot", fetch: fetchFn, sleep: async () => {} });
-  return { client, calls };
+  const client = new GatewayClient({ baseUrl: "http://gw.test/", apiKey: "sk-bot", fetch: fetchFn, sleep: async (ms) => void sleeps.push(ms) });
+  return { client, calls, sleeps };
 }
 
 function sse(events: string[], headers: Record<string, string> = {}): Response {
@@ -110,6 +111,29 @@ describe("GatewayClient turns", () => {
     const { client, calls } = clientWith([new TypeError("fetch failed"), sse(["[DONE]"])]);
     await expect(client.sendTurn({ conversationId: "conv_1", body: { content: "hi" } })).rejects.toMatchObject({ status: 0 });
     expect(calls).toHaveLength(1);
+  });
+
+  it("waits while the gateway still holds the conversation's previous turn (409 conversation_busy), then streams", async () => {
+    const busy = () => errorJson(409, "conversation_busy", { "retry-after": "1" });
+    const { client, calls, sleeps } = clientWith([busy(), busy(), sse([chunk("ok"), chunk(null, "stop"), "[DONE]"])]);
+    const turn = await client.regenerate({ conversationId: "conv_1", body: { user: "42" } });
+    expect(await collect(turn.events)).toEqual([
+      { kind: "delta", text: "ok" },
+      { kind: "finish", reason: "stop" },
+    ]);
+    expect(calls).toHaveLength(3);
+    expect(sleeps).toEqual([1_000, 1_000]);
+  });
+
+  it("gives up on a conversation that stays busy for 15 s, and never waits on other 409s", async () => {
+    const busy = () => errorJson(409, "conversation_busy", { "retry-after": "1" });
+    const stuck = clientWith(Array.from({ length: 20 }, busy));
+    await expect(stuck.client.sendTurn({ conversationId: "conv_1", body: { content: "hi" } })).rejects.toMatchObject({ status: 409, code: "conversation_busy" });
+    expect(stuck.sleeps.reduce((a, b) => a + b, 0)).toBe(15_000);
+    expect(stuck.calls).toHaveLength(16);
+    const other = clientWith([errorJson(409, "conflict")]);
+    await expect(other.client.sendTurn({ conversationId: "conv_1", body: { content: "hi" } })).rejects.toMatchObject({ status: 409 });
+    expect(other.sleeps).toEqual([]);
   });
 
   it("retries a turn whose connection was refused (nothing was sent)", async () => {
