@@ -23,12 +23,12 @@ const { values: args } = parseArgs({
   options: { samples: { type: "string", default: "2000" }, concurrency: { type: "string", default: "100" } },
 });
 const SAMPLES = Number(args.samples);
-/** Steady request rates of one key for the ledger CPU table. */
-const LEDGER_RATES = [10, 150, 1_000];
 const CONCURRENCY = Number(args.concurrency);
 if (!Number.isInteger(SAMPLES) || SAMPLES < 10 || !Number.isInteger(CONCURRENCY) || CONCURRENCY < 1) {
   throw new Error("--samples must be an integer ≥ 10 and --concurrency ≥ 1");
 }
+/** Steady request rates of one key for the ledger CPU table. */
+const LEDGER_RATES = [10, 150, 1_000];
 
 // The bench Worker. /call does ONE admission (timed in the isolate, whose clock advances only
 // across I/O and in whole milliseconds) and settles it after responding; /noop is the same HTTP
