@@ -1,7 +1,8 @@
 /**
  * Pool dynamics on the real local stack (gateway in workerd via Miniflare, or under wrangler dev
  * with ALTIPLANO_RUNTIME=wrangler; local D1 and Durable Objects, 1 s heartbeats, default routing
- * thresholds), with simulated GPU workers that each run a vLLM simulator and an agent. Measures, over several rounds under a steady client load:
+ * thresholds), with simulated GPU workers that each run a vLLM simulator and an agent. Measures,
+ * over several rounds under a steady client load:
  *
  * 1. kill → no traffic: a worker dies (agent and simulator at one instant); the time from the kill
  *    to the last connection the gateway opens on its address (bench/pool-dynamics/analysis.ts
