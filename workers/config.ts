@@ -7,6 +7,7 @@ import type { Env } from "./env.js";
 import type { FailoverPolicy } from "./chat/generation.js";
 import { parseAllowedOrigins, type CorsOrigins } from "./http/cors-policy.js";
 import { DEFAULT_ROUTING_OPTIONS, type RoutingOptions } from "./pool/routing.js";
+import { intVar, oncePerEnv, parseVars } from "./vars.js";
 
 export const ModelConfig = z.object({
   /** Model id clients send, and the served model name on vLLM. */
@@ -30,39 +31,28 @@ const JsonText = <T extends z.ZodTypeAny>(schema: T) =>
     }
   }).pipe(schema);
 
-const IntText = (fallback: number) =>
-  z.union([z.string(), z.number()]).optional().transform((v, ctx) => {
-    if (v === undefined || v === "") return fallback;
-    const n = typeof v === "number" ? v : Number(v);
-    if (!Number.isInteger(n) || n < 0) {
-      ctx.addIssue({ code: "custom", message: "must be a non-negative integer" });
-      return z.NEVER;
-    }
-    return n;
-  });
-
 const GatewayConfigSchema = z.object({
   MODELS: JsonText(z.array(ModelConfig).min(1)),
   /** How long an isolate trusts a cached key lookup; also the revocation bound. */
-  AUTH_CACHE_TTL_MS: IntText(30_000),
+  AUTH_CACHE_TTL_MS: intVar(30_000),
   /** Largest accepted request body. */
-  MAX_BODY_BYTES: IntText(1_000_000),
+  MAX_BODY_BYTES: intVar(1_000_000),
   /** Largest single message content, in characters. */
-  MAX_MESSAGE_CHARS: IntText(100_000),
+  MAX_MESSAGE_CHARS: intVar(100_000),
   /** A turn's hold on its conversation lapses after this long if the request dies. */
-  TURN_LOCK_MS: IntText(180_000),
+  TURN_LOCK_MS: intVar(180_000),
   /** Deadline for the first token from one worker before trying the next. */
-  FIRST_TOKEN_TIMEOUT_MS: IntText(30_000),
+  FIRST_TOKEN_TIMEOUT_MS: intVar(30_000),
   /** Workers tried for one request, counting the first. */
-  MAX_ATTEMPTS: IntText(3),
+  MAX_ATTEMPTS: intVar(3),
   /** The longest a client goes without a token while workers are tried (workers/chat/failover-budget.ts). */
-  FAILOVER_DEADLINE_MS: IntText(45_000),
+  FAILOVER_DEADLINE_MS: intVar(45_000),
   /** A worker that sends nothing for this long after its first token has failed mid-stream. */
-  TOKEN_STALL_TIMEOUT_MS: IntText(20_000),
+  TOKEN_STALL_TIMEOUT_MS: intVar(20_000),
   /** A streaming client that takes no data for this long counts as gone (see workers/chat/chunk-stream.ts). */
-  CLIENT_STALL_TIMEOUT_MS: IntText(10_000),
+  CLIENT_STALL_TIMEOUT_MS: intVar(10_000),
   /** Most messages a conversation may hold; a turn that would pass it is refused. */
-  MAX_CONVERSATION_MESSAGES: IntText(1_000),
+  MAX_CONVERSATION_MESSAGES: intVar(1_000),
   /** Origins allowed to call the API from a browser (see workers/http/cors-policy.ts). */
   CORS_ALLOWED_ORIGINS: z.string().optional().transform((text, ctx) => {
     const parsed = parseAllowedOrigins(text);
@@ -71,10 +61,10 @@ const GatewayConfigSchema = z.object({
     return z.NEVER;
   }),
   /** Routing load gate and admission control (workers/pool/routing.ts explains each). */
-  ROUTING_ABSOLUTE_LOAD_THRESHOLD: IntText(DEFAULT_ROUTING_OPTIONS.absoluteLoadThreshold),
+  ROUTING_ABSOLUTE_LOAD_THRESHOLD: intVar(DEFAULT_ROUTING_OPTIONS.absoluteLoadThreshold),
   ROUTING_RELATIVE_LOAD_THRESHOLD: z.coerce.number().min(1).default(DEFAULT_ROUTING_OPTIONS.relativeLoadThreshold),
   ROUTING_KV_CACHE_THRESHOLD: z.coerce.number().min(0).max(1).default(DEFAULT_ROUTING_OPTIONS.kvCacheThreshold),
-  ROUTING_WAITING_SHED_THRESHOLD: IntText(DEFAULT_ROUTING_OPTIONS.waitingShedThreshold),
+  ROUTING_WAITING_SHED_THRESHOLD: intVar(DEFAULT_ROUTING_OPTIONS.waitingShedThreshold),
 });
 
 export interface GatewayConfig {
@@ -92,17 +82,9 @@ export interface GatewayConfig {
   routing: RoutingOptions;
 }
 
-let cached: { source: Env; config: GatewayConfig } | null = null;
-
 /** Parses the Worker's vars once per isolate (per env object). Throws a readable error on bad config. */
-export function getConfig(env: Env): GatewayConfig {
-  if (cached?.source === env) return cached.config;
-  const parsed = GatewayConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`Invalid gateway configuration: ${detail}`);
-  }
-  const v = parsed.data;
+export const getConfig = oncePerEnv((env: Env): GatewayConfig => {
+  const v = parseVars(GatewayConfigSchema, env, "gateway configuration");
   const models = new Map(v.MODELS.map((m) => [m.id, m]));
   const config: GatewayConfig = {
     models,
@@ -127,6 +109,5 @@ export function getConfig(env: Env): GatewayConfig {
       waitingShedThreshold: v.ROUTING_WAITING_SHED_THRESHOLD,
     },
   };
-  cached = { source: env, config };
   return config;
-}
+});

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { Env } from "../env.js";
+import { intVar, oncePerEnv, parseVars } from "../vars.js";
 import type { KeyLimits, Limits } from "./types.js";
 
 /** Largest accepted limit value; keeps arithmetic far from float precision loss. */
@@ -42,17 +43,6 @@ const LimitVar = (fallback: number | null) =>
     return n;
   });
 
-const PositiveIntVar = (fallback: number) =>
-  z.union([z.string(), z.number()]).optional().transform((v, ctx): number => {
-    if (v === undefined || v === "") return fallback;
-    const n = typeof v === "number" ? v : Number(v);
-    if (!Number.isInteger(n) || n < 1) {
-      ctx.addIssue({ code: "custom", message: "must be a positive integer" });
-      return z.NEVER;
-    }
-    return n;
-  });
-
 // Built-in defaults match wrangler.toml; they apply only when a var is absent.
 const LimitsConfigSchema = z.object({
   LIMIT_REQUESTS_PER_MINUTE: LimitVar(600),
@@ -64,7 +54,7 @@ const LimitsConfigSchema = z.object({
   END_USER_LIMIT_MAX_CONCURRENT: LimitVar(2),
   END_USER_LIMIT_TOKENS_PER_DAY: LimitVar(200_000),
   /** A concurrency lease (and its token reservation) lapses this long after admission. */
-  LIMIT_LEASE_TTL_SECONDS: PositiveIntVar(300),
+  LIMIT_LEASE_TTL_SECONDS: intVar(300, 1),
 });
 
 /** The parsed limits configuration. */
@@ -73,18 +63,10 @@ export interface LimitsConfig {
   leaseTtlMs: number;
 }
 
-let cached: { source: Env; config: LimitsConfig } | null = null;
-
 /** Parses the limit vars once per env object; throws a readable error on a bad value. */
-export function getLimitsConfig(env: Env): LimitsConfig {
-  if (cached?.source === env) return cached.config;
-  const parsed = LimitsConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`Invalid limits configuration: ${detail}`);
-  }
-  const v = parsed.data;
-  const config: LimitsConfig = {
+export const getLimitsConfig = oncePerEnv((env: Env): LimitsConfig => {
+  const v = parseVars(LimitsConfigSchema, env, "limits configuration");
+  return {
     defaults: {
       requestsPerMinute: v.LIMIT_REQUESTS_PER_MINUTE,
       tokensPerMinute: v.LIMIT_TOKENS_PER_MINUTE,
@@ -99,9 +81,7 @@ export function getLimitsConfig(env: Env): LimitsConfig {
     },
     leaseTtlMs: v.LIMIT_LEASE_TTL_SECONDS * 1000,
   };
-  cached = { source: env, config };
-  return config;
-}
+});
 
 function mergeScope(defaults: Limits, override: ScopeBody | undefined): Limits {
   if (!override) return { ...defaults };

@@ -3,20 +3,7 @@
  * value has a default so a missing var never breaks the pool; a malformed one fails loudly.
  */
 import { z } from "zod";
-
-const intFromString = (fallback: number, min: number) =>
-  z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === "") return fallback;
-      const value = Number(raw);
-      if (!Number.isInteger(value) || value < min) {
-        ctx.addIssue({ code: "custom", message: `expected an integer >= ${min}, got ${JSON.stringify(raw)}` });
-        return z.NEVER;
-      }
-      return value;
-    });
+import { intVar, parseVars } from "../vars.js";
 
 const numberFromString = (fallback: number, min: number, max: number) =>
   z
@@ -40,20 +27,20 @@ const patternList = z
 
 const PoolVars = z.object({
   /** How often agents heartbeat; missed-beat and expiry windows are multiples of it. */
-  POOL_HEARTBEAT_INTERVAL_MS: intFromString(1_000, 100),
+  POOL_HEARTBEAT_INTERVAL_MS: intVar(1_000, 100),
   /** Worker URLs allowed to join (`*` glob, or a plain prefix). Empty: any URL. */
   POOL_ALLOWED_URLS: patternList,
   /** Consecutive failures (reported by gateway isolates) that open a worker's circuit breaker. */
-  POOL_BREAKER_FAILURES: intFromString(3, 1),
+  POOL_BREAKER_FAILURES: intVar(3, 1),
   /** First cooldown after the breaker opens; doubles on each re-trip, up to 8x. */
-  POOL_BREAKER_COOLDOWN_MS: intFromString(10_000, 0),
+  POOL_BREAKER_COOLDOWN_MS: intVar(10_000, 0),
   /** Concurrent sequences (running + waiting) one worker should carry, for the replica formula. */
-  POOL_TARGET_CONCURRENCY: intFromString(16, 1),
+  POOL_TARGET_CONCURRENCY: intVar(16, 1),
   /** KV-cache usage (0..1) one worker should sit at, for the replica formula. */
   POOL_TARGET_KV_USAGE: numberFromString(0.8, 0, 1),
   /** Bounds of the desired-replica recommendation per model. */
-  POOL_MIN_REPLICAS: intFromString(1, 0),
-  POOL_MAX_REPLICAS: intFromString(32, 1),
+  POOL_MIN_REPLICAS: intVar(1, 0),
+  POOL_MAX_REPLICAS: intVar(32, 1),
 });
 
 /** Settings the pool Durable Object, the heartbeat route and the admin routes share. */
@@ -73,12 +60,7 @@ export type PoolVarsInput = Partial<Record<keyof z.input<typeof PoolVars>, strin
 
 /** Parses the pool's vars; throws an Error naming the bad var. */
 export function parsePoolConfig(vars: PoolVarsInput): PoolConfig {
-  const parsed = PoolVars.safeParse(vars);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
-    throw new Error(`Invalid pool configuration: ${detail}`);
-  }
-  const v = parsed.data;
+  const v = parseVars(PoolVars, vars, "pool configuration");
   if (v.POOL_MAX_REPLICAS < v.POOL_MIN_REPLICAS) {
     throw new Error("Invalid pool configuration: POOL_MAX_REPLICAS must be >= POOL_MIN_REPLICAS");
   }
