@@ -105,6 +105,16 @@ async function threadFor(message: FakeMessage): Promise<string> {
   return threadId;
 }
 
+/** Mentions the bot with a prompt long enough to stream for seconds, and presses Stop once the reply shows. */
+async function askLongThenStop(user: { id: string }, word: string): Promise<string> {
+  const longPrompt = `Please repeat: ${Array.from({ length: 350 }, (_, i) => `${word}${i}`).join(" ")}`;
+  const ask = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: longPrompt, authorId: user.id, mentionsBot: true });
+  const threadId = await threadFor(ask);
+  const streaming = await discord.waitForMessage((m) => m.channelId === threadId && isBot(m) && hasStop(m), 30_000);
+  discord.simulateInteraction({ kind: "button", customId: BUTTON_IDS.stop, messageId: streaming.id, channelId: threadId, userId: user.id });
+  return threadId;
+}
+
 async function conversationOf(channelId: string, user?: string) {
   const conv = await gateway.findConversation({ externalId: `discord:${channelId}`, user });
   if (!conv) throw new Error(`no conversation for ${channelId}`);
@@ -183,11 +193,7 @@ describe("the Discord bot against the real gateway and simulator", () => {
 
   it("stops a generation with the Stop button, keeping the partial reply, then regenerates it", async () => {
     const dave = discord.addUser({ username: "dave" });
-    const longPrompt = `Please repeat: ${Array.from({ length: 350 }, (_, i) => `word${i}`).join(" ")}`;
-    const ask = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: longPrompt, authorId: dave.id, mentionsBot: true });
-    const threadId = await threadFor(ask);
-    const streaming = await discord.waitForMessage((m) => m.channelId === threadId && isBot(m) && hasStop(m), 30_000);
-    discord.simulateInteraction({ kind: "button", customId: BUTTON_IDS.stop, messageId: streaming.id, channelId: threadId, userId: dave.id });
+    const threadId = await askLongThenStop(dave, "word");
     const stopped = await discord.waitForMessage((m) => m.channelId === threadId && isBot(m) && m.content.includes("⏹ stopped"), 30_000);
     expect(hasRegenerate(stopped)).toBe(true);
     expect(stopped.content).not.toContain(STILL_WRITING);
@@ -219,11 +225,7 @@ describe("the Discord bot against the real gateway and simulator", () => {
 
   it("answers a message sent right after Stop, once the gateway has stored the stopped reply", async () => {
     const ivy = discord.addUser({ username: "ivy" });
-    const longPrompt = `Please repeat: ${Array.from({ length: 350 }, (_, i) => `item${i}`).join(" ")}`;
-    const ask = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: longPrompt, authorId: ivy.id, mentionsBot: true });
-    const threadId = await threadFor(ask);
-    const streaming = await discord.waitForMessage((m) => m.channelId === threadId && isBot(m) && hasStop(m), 30_000);
-    discord.simulateInteraction({ kind: "button", customId: BUTTON_IDS.stop, messageId: streaming.id, channelId: threadId, userId: ivy.id });
+    const threadId = await askLongThenStop(ivy, "item");
     // No waiting for the gateway: the follow-up races the storing of the stopped reply.
     discord.simulateUserMessage({ channelId: threadId, content: "Never mind, just say hi", authorId: ivy.id });
     await discord.waitForMessage((m) => m.channelId === threadId && isBot(m) && m.content.includes("⏹ stopped"), 30_000);
