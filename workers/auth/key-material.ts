@@ -25,6 +25,21 @@ export function digestsEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or null when there is none. */
+export function bearerToken(header: string | undefined | null): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  return match?.[1] ?? null;
+}
+
+/**
+ * Whether a presented token equals a secret, in time that does not depend on where they differ:
+ * both are hashed first, so the comparison runs over equal-length digests.
+ */
+export async function matchesSecret(presented: string, secret: string): Promise<boolean> {
+  const [a, b] = await Promise.all([sha256Hex(presented), sha256Hex(secret)]);
+  return digestsEqual(a, b);
+}
+
 /** Random id with a type prefix, e.g. `key_…`, `conv_…`, `msg_…`. */
 export function newId(prefix: string): string {
   return `${prefix}_${toBase64Url(crypto.getRandomValues(new Uint8Array(12)))}`;

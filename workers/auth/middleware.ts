@@ -7,7 +7,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv, Caller, Role } from "../app-env.js";
 import { getConfig } from "../config.js";
 import { forbidden, unauthorized } from "../errors.js";
-import { digestsEqual, sha256Hex } from "./key-material.js";
+import { bearerToken, digestsEqual, sha256Hex } from "./key-material.js";
 import { findActiveKeyByHash } from "./key-store.js";
 
 /** Caller id of the bootstrap admin key from the ADMIN_API_KEY secret. */
@@ -50,12 +50,6 @@ const keyCache = new KeyCache();
 /** Drops a revoked or changed key from this isolate's cache. */
 export function forgetCachedKey(keyId: string): void {
   keyCache.forgetKeyId(keyId);
-}
-
-function bearerToken(header: string | undefined): string | null {
-  if (!header) return null;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1] ?? null;
 }
 
 let bootstrapHash: { secret: string; hash: string } | null = null;

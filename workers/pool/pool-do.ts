@@ -15,6 +15,7 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { Heartbeat, type HeartbeatReply, ServedModel, WorkerLoad } from "../../wire/heartbeat.js";
 import type { Env } from "../env.js";
+import { poolModelIds } from "../models/model-config.js";
 import { parsePoolConfig, type PoolConfig } from "./pool-config.js";
 import {
   type AdminAction,
@@ -29,6 +30,7 @@ import {
   recordSuccess,
   restoreRecord,
   shouldPersist,
+  workerView,
   type WorkerRecord,
 } from "./pool-state.js";
 import { desiredReplicas, type ModelReplicas } from "./replicas.js";
@@ -80,8 +82,6 @@ const StoredRecord = z.object({
   cooldownUntil: z.number(),
 });
 
-const ModelIds = z.array(z.object({ id: z.string() }));
-
 export class GpuPool extends DurableObject<Env> {
   private readonly config: PoolConfig;
   private readonly records = new Map<string, WorkerRecord>();
@@ -93,8 +93,7 @@ export class GpuPool extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.config = parsePoolConfig(env);
-    const models = ModelIds.safeParse(safeJson(env.MODELS));
-    this.configuredModels = models.success ? models.data.map((model) => model.id) : [];
+    this.configuredModels = poolModelIds(env.MODELS);
     ctx.blockConcurrencyWhile(async () => {
       this.ctx.storage.sql.exec(
         "CREATE TABLE IF NOT EXISTS workers (id TEXT PRIMARY KEY, record TEXT NOT NULL)",
@@ -137,13 +136,7 @@ export class GpuPool extends DurableObject<Env> {
       heartbeatIntervalMs: this.config.heartbeatIntervalMs,
       workers,
       replicas: desiredReplicas(
-        workers.map((worker) => ({
-          state: worker.state,
-          models: worker.models.map((model) => model.id),
-          running: worker.load.running,
-          waiting: worker.load.waiting,
-          kvCacheUsage: worker.load.kvCacheUsage,
-        })),
+        workers.map((worker) => workerView(worker)),
         this.configuredModels,
         this.config,
       ),

@@ -199,17 +199,29 @@ export function isUrlAllowed(url: string, patterns: readonly string[]): boolean 
   });
 }
 
-/** The routing module's view of a record at `now` (inFlight is filled in by the isolate cache). */
-export function toWorkerView(record: WorkerRecord, now: number, config: PoolConfig): WorkerView {
+/** What the pool knows of a worker at one instant: its stored fields and its effective state. */
+export type DescribedWorker = Pick<WorkerRecord, "id" | "url" | "models" | "load" | "cooldownUntil"> & { state: WorkerState };
+
+/**
+ * The routing module's view of a worker (the one projection: the pool's own snapshot, each
+ * isolate's routing and the replica recommendation all read it). `inFlight` is an isolate's own
+ * count of requests it sent there since the worker's last heartbeat.
+ */
+export function workerView(worker: DescribedWorker, inFlight = 0): WorkerView {
   return {
-    id: record.id,
-    url: record.url,
-    models: record.models.map((model) => model.id),
-    state: effectiveState(record, now, config),
-    running: record.load.running,
-    waiting: record.load.waiting,
-    kvCacheUsage: record.load.kvCacheUsage,
-    inFlight: 0,
-    cooldownUntil: record.cooldownUntil,
+    id: worker.id,
+    url: worker.url,
+    models: worker.models.map((model) => model.id),
+    state: worker.state,
+    running: worker.load.running,
+    waiting: worker.load.waiting,
+    kvCacheUsage: worker.load.kvCacheUsage,
+    inFlight,
+    cooldownUntil: worker.cooldownUntil,
   };
+}
+
+/** The routing module's view of a record at `now`. */
+export function toWorkerView(record: WorkerRecord, now: number, config: PoolConfig): WorkerView {
+  return workerView({ ...record, state: effectiveState(record, now, config) });
 }

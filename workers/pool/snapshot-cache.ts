@@ -9,6 +9,7 @@
  */
 import type { Env } from "../env.js";
 import { poolStub, type BreakerState, type PoolSnapshot } from "./pool-do.js";
+import { workerView } from "./pool-state.js";
 import type { WorkerView } from "./routing.js";
 
 /** How old a snapshot may be before the next caller fetches a fresh one. */
@@ -46,17 +47,7 @@ export class IsolateSnapshotCache {
   /** The routing view: every known worker with this isolate's in-flight count added. */
   async getWorkerViews(env: PoolEnv, now: number): Promise<WorkerView[]> {
     const snapshot = await this.getSnapshot(env, now);
-    return snapshot.workers.map((worker) => ({
-      id: worker.id,
-      url: worker.url,
-      models: worker.models.map((model) => model.id),
-      state: worker.state,
-      running: worker.load.running,
-      waiting: worker.load.waiting,
-      kvCacheUsage: worker.load.kvCacheUsage,
-      inFlight: this.inFlightSince(worker.id, worker.lastHeartbeatAt),
-      cooldownUntil: worker.cooldownUntil,
-    }));
+    return snapshot.workers.map((worker) => workerView(worker, this.inFlightSince(worker.id, worker.lastHeartbeatAt)));
   }
 
   /** Counts a request to `workerId` as in flight; call the returned function once it ends (idempotent). */

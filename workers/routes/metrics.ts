@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env.js";
-import { digestsEqual, sha256Hex } from "../auth/key-material.js";
+import { bearerToken, matchesSecret } from "../auth/key-material.js";
 import { resolveCaller } from "../auth/middleware.js";
 import { getConfig } from "../config.js";
 import { forbidden, serviceUnavailable, unauthorized } from "../errors.js";
@@ -19,21 +19,11 @@ import { getPoolSnapshot } from "../pool/snapshot-cache.js";
 
 const MISSING_CREDENTIALS = "GET /metrics needs `Authorization: Bearer <admin key or METRICS_TOKEN>`.";
 
-function bearerToken(header: string | undefined): string | null {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-  return match?.[1] ?? null;
-}
-
-async function isMetricsToken(token: string, secret: string | undefined): Promise<boolean> {
-  if (!secret) return false;
-  return digestsEqual(await sha256Hex(token), await sha256Hex(secret));
-}
-
 /** Admits the metrics token or an admin key; 401 for anything missing or unknown, 403 for a non-admin key. */
 const requireMetricsAccess = createMiddleware<AppEnv>(async function requireMetricsAccess(c, next) {
   const token = bearerToken(c.req.header("authorization"));
   if (!token) throw unauthorized(MISSING_CREDENTIALS);
-  if (await isMetricsToken(token, c.env.METRICS_TOKEN)) return next();
+  if (c.env.METRICS_TOKEN && (await matchesSecret(token, c.env.METRICS_TOKEN))) return next();
   const caller = await resolveCaller(c.env, token);
   if (!caller) throw unauthorized(`Invalid or revoked key. ${MISSING_CREDENTIALS}`);
   if (caller.role !== "admin") throw forbidden(`GET /metrics needs an admin key or the metrics token; this key has role ${caller.role}.`);

@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { Heartbeat } from "../../wire/heartbeat.js";
 import type { AppEnv } from "../app-env.js";
+import { bearerToken, matchesSecret } from "../auth/key-material.js";
 import { GatewayError, invalidRequest, unauthorized } from "../errors.js";
 import { parsePoolConfig } from "../pool/pool-config.js";
 import { poolStub } from "../pool/pool-do.js";
@@ -13,21 +14,6 @@ import { isUrlAllowed } from "../pool/pool-state.js";
 
 /** A heartbeat is a few hundred bytes; anything this large is not one. */
 export const MAX_HEARTBEAT_BYTES = 16 * 1024;
-
-async function sha256(text: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-}
-
-/** Compares the presented token with the pool token in constant time (equal-length digests). */
-async function isPoolToken(presented: string, expected: string): Promise<boolean> {
-  const [a, b] = await Promise.all([sha256(presented), sha256(expected)]);
-  return crypto.subtle.timingSafeEqual(a, b);
-}
-
-function bearer(header: string | undefined): string | null {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-  return match?.[1] ?? null;
-}
 
 function parseBody(text: string): unknown {
   try {
@@ -38,10 +24,10 @@ function parseBody(text: string): unknown {
 }
 
 export const poolRoutes = new Hono<AppEnv>().post("/heartbeat", async (c) => {
-  const token = bearer(c.req.header("authorization"));
+  const token = bearerToken(c.req.header("authorization"));
   const expected = c.env.POOL_TOKEN;
   if (!expected) console.error("pool: POOL_TOKEN is not set; every heartbeat is rejected");
-  if (!token || !expected || !(await isPoolToken(token, expected))) {
+  if (!token || !expected || !(await matchesSecret(token, expected))) {
     throw unauthorized("Missing or invalid pool token. Send `Authorization: Bearer <POOL_TOKEN>`.");
   }
 
