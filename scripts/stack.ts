@@ -25,7 +25,8 @@ export { applyMigrations, freePort } from "./wrangler-cli.js";
 
 export type GatewayRuntime = "miniflare" | "wrangler";
 
-const MODEL_ID = "vicuna-13b-v1.5";
+/** The model wrangler.toml serves first; stacks that name no models run workers for it. */
+export const DEFAULT_MODEL_ID = "vicuna-13b-v1.5";
 const CreatedKeyBody = z.object({ key: z.string().min(1) });
 
 export type RunningSim = Awaited<ReturnType<typeof startSimulator>>;
@@ -33,6 +34,8 @@ export type RunningSim = Awaited<ReturnType<typeof startSimulator>>;
 /** One simulated GPU box: the simulator and the agent that registers it. */
 export interface LocalWorker {
   id: string;
+  /** The model its simulator serves. */
+  model: string;
   sim: RunningSim;
   agent: RunningAgent;
   /** Stops agent and simulator at once, as a machine that dies. */
@@ -40,8 +43,10 @@ export interface LocalWorker {
 }
 
 export interface StackOptions {
-  /** Number of simulated GPU workers. */
+  /** Number of simulated GPU workers per pool model. */
   sims?: number;
+  /** Pool models the simulated workers serve (each gets `sims` workers); default the first MODELS entry of wrangler.toml. */
+  models?: readonly string[];
   /** Simulator settings applied to every worker (reply mode, fast, latencies…). */
   sim?: Partial<SimConfig>;
   /** Agent heartbeat interval; the pool's POOL_HEARTBEAT_INTERVAL_MS is set to match. */
@@ -138,7 +143,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
     };
     const addWorker = async (id: string, sim: Partial<SimConfig> = {}): Promise<LocalWorker> => {
-      const simulator = await startSimulator({ workerId: id, model: MODEL_ID, ...options.sim, ...sim });
+      const model = sim.model ?? options.sim?.model ?? DEFAULT_MODEL_ID;
+      const simulator = await startSimulator({ workerId: id, ...options.sim, ...sim, model });
       const agent = startAgent(
         {
           gatewayUrl: url,
@@ -152,6 +158,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       );
       const worker: LocalWorker = {
         id,
+        model,
         sim: simulator,
         agent,
         kill: async () => {
@@ -164,7 +171,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
 
     const simCount = options.sims ?? 2;
-    for (let i = 0; i < simCount; i++) await addWorker(`sim-${i + 1}`);
+    for (const model of options.models ?? [DEFAULT_MODEL_ID]) {
+      for (let i = 0; i < simCount; i++) await addWorker(`sim-${workers.length + 1}`, { model });
+    }
     await waitForReady(workers.map((w) => w.id));
 
     const createKey = async (role: "admin" | "user" | "bot", name: string): Promise<string> => {

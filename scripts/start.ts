@@ -12,14 +12,27 @@ import { z } from "zod";
 import { startBot, type RunningBot } from "../bot/bot.js";
 import { parseBotEnv } from "../bot/config.js";
 import { consoleLogger } from "../bot/logger.js";
+import { unstable_readConfig } from "wrangler";
+import { poolModelIds } from "../workers/models/model-config.js";
+import { gatewayVarsFrom, readDevVars } from "./gateway-vars.js";
 import { startStack, type Stack } from "./stack.js";
 
 const StartEnv = z.object({
   ALTIPLANO_PORT: z.coerce.number().int().min(1).max(65535).default(8787),
+  /** Simulated GPU workers per pool model. */
   ALTIPLANO_SIMS: z.coerce.number().int().min(1).max(16).default(2),
   ALTIPLANO_SIM_REPLY: z.enum(["echo-prompt", "echo", "lorem"]).default("lorem"),
   ALTIPLANO_STATE_DIR: z.string().default(".altiplano"),
 });
+
+/**
+ * The models a local stack serves unless MODELS is set: two sizes of Vicuna, each on its own
+ * simulated workers, so comparisons (arena, judge) work out of the box.
+ */
+const LOCAL_MODELS = JSON.stringify([
+  { id: "vicuna-13b-v1.5", template: "vicuna_v1.1", contextLength: 4096, defaultMaxTokens: 512 },
+  { id: "vicuna-7b-v1.5", template: "vicuna_v1.1", contextLength: 4096, defaultMaxTokens: 512 },
+]);
 
 async function readOrCreate(file: string, make: () => string | Promise<string>): Promise<string> {
   if (existsSync(file)) return (await readFile(file, "utf8")).trim();
@@ -45,6 +58,13 @@ async function maybeStartBot(stack: Stack, stateDir: string): Promise<RunningBot
   return startBot(config, { logger: consoleLogger });
 }
 
+/** ", and gpt-4o (provider)" for the MODELS entries that are not pool models. */
+function providerNote(models: string, poolModels: readonly string[]): string {
+  const ids = z.array(z.object({ id: z.string() }).loose()).safeParse(JSON.parse(models));
+  const providers = ids.success ? ids.data.map((m) => m.id).filter((id) => !poolModels.includes(id)) : [];
+  return providers.length === 0 ? "" : `, ${providers.join(", ")} (provider)`;
+}
+
 async function main(): Promise<void> {
   const env = StartEnv.parse(process.env);
   const stateDir = path.resolve(env.ALTIPLANO_STATE_DIR);
@@ -52,7 +72,13 @@ async function main(): Promise<void> {
   const adminKey = await readOrCreate(path.join(stateDir, "admin-key"), () => `sk-admin-${randomBytes(18).toString("base64url")}`);
   const started = Date.now();
   console.log(`Starting Altiplano: ${env.ALTIPLANO_SIMS} simulated GPU workers and the gateway (workerd via ${process.env.ALTIPLANO_RUNTIME === "wrangler" ? "wrangler dev" : "Miniflare"}, local D1)…`);
+  const known = Object.keys(unstable_readConfig({ config: "wrangler.toml" }).vars ?? {});
+  const vars = { MODELS: LOCAL_MODELS, ...gatewayVarsFrom({ devVars: await readDevVars(".dev.vars"), env: process.env, knownVars: known }) };
+  const poolModels = poolModelIds(vars.MODELS);
+  if (poolModels.length === 0) throw new Error("MODELS names no pool model (or does not parse): nothing for the simulated GPU workers to serve.");
   const stack = await startStack({
+    vars,
+    models: poolModels,
     sims: env.ALTIPLANO_SIMS,
     sim: { reply: env.ALTIPLANO_SIM_REPLY },
     stateDir: path.join(stateDir, "wrangler"),
@@ -75,11 +101,12 @@ Altiplano is running (started in ${seconds} s). The GPU workers are simulators, 
 Gateway:   ${stack.url}
 API key:   ${userKey}
 Admin key: ${adminKey}
-Workers:   ${stack.sims.map((s) => `${s.workerId} ${s.url}`).join(", ")}
+Models:    ${poolModels.join(", ")} (GPU pool)${providerNote(vars.MODELS, poolModels)}
+Workers:   ${stack.workers.map((w) => `${w.id} (${w.model}) ${w.sim.url}`).join(", ")}
 Discord:   ${bot ? "bot connected" : "off (set DISCORD_TOKEN and DISCORD_APPLICATION_ID to start the bot; see bot/README.md)"}
 
 Try:
-curl -s ${stack.url}/v1/chat/completions -H "Authorization: Bearer ${userKey}" -H "Content-Type: application/json" -d '{"model":"vicuna-13b-v1.5","messages":[{"role":"user","content":"Hello!"}]}'
+curl -s ${stack.url}/v1/chat/completions -H "Authorization: Bearer ${userKey}" -H "Content-Type: application/json" -d '{"model":"${poolModels[0]}","messages":[{"role":"user","content":"Hello!"}]}'
 
 Press Ctrl-C to stop.`);
 

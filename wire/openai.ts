@@ -7,15 +7,23 @@ import { z } from "zod";
 export const ChatRole = z.enum(["system", "user", "assistant"]);
 export type ChatRole = z.infer<typeof ChatRole>;
 
+/**
+ * Roles a request may send. OpenAI's `developer` role is its newer name for `system`, and is read
+ * as one, so the rest of the gateway only ever sees system, user and assistant.
+ */
+const RequestRole = z
+  .enum(["system", "developer", "user", "assistant"], { error: "expected one of the roles system, developer, user, assistant" })
+  .transform((role): ChatRole => (role === "developer" ? "system" : role));
+
 /** Content may be a string or OpenAI's array of text parts; only text parts are supported. */
-export const MessageContent = z.union([
-  z.string(),
-  z.array(z.object({ type: z.literal("text"), text: z.string() }).strict()),
-]);
+export const MessageContent = z.union(
+  [z.string(), z.array(z.object({ type: z.literal("text"), text: z.string() }).strict())],
+  { error: 'expected a string or an array of text parts ({"type":"text","text":"…"})' },
+);
 
 export const ChatMessage = z
   .object({
-    role: ChatRole,
+    role: RequestRole,
     content: MessageContent,
     name: z.string().max(64).optional(),
   })
@@ -28,7 +36,9 @@ export interface ChatMessage {
   content: string;
 }
 
-export const StopSequences = z.union([z.string().min(1), z.array(z.string().min(1)).max(4)]);
+export const StopSequences = z.union([z.string().min(1), z.array(z.string().min(1)).max(4)], {
+  error: "expected a string or an array of up to 4 non-empty strings",
+});
 
 /** Sampling parameters shared by chat completions and conversation turns. */
 export const SamplingParams = {
@@ -40,6 +50,21 @@ export const SamplingParams = {
   top_p: z.number().gt(0).max(1).nullish(),
   stop: StopSequences.nullish(),
   user: z.string().min(1).max(256).optional(),
+  // Passed through to the model server (vLLM or a provider), which applies them.
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  seed: z.number().int().nullish(),
+  /** Token id (as a string, in the model's vocabulary) → bias from -100 to 100. */
+  logit_bias: z.record(z.string().regex(/^\d+$/, "expected token ids as keys"), z.number().min(-100).max(100)).nullish(),
+  /** Accepted so tools that always send `logprobs: false` work; `true` is refused by name (replies carry none). */
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
+  /**
+   * Whether the oldest messages may be dropped to fit the context window (OpenAI's Responses API
+   * name). On /v1/chat/completions the default is "disabled": an overflow is a 400, as OpenAI
+   * answers. Conversation turns always trim, and say so in x-altiplano-dropped-messages.
+   */
+  truncation: z.enum(["auto", "disabled"]).nullish(),
 };
 
 /** The sampling fields of a request, as parsed. */

@@ -5,21 +5,12 @@
 import { z } from "zod";
 import type { Env } from "./env.js";
 import type { FailoverPolicy } from "./chat/generation.js";
+import { ModelEntries } from "./models/model-config.js";
+import { buildRuntime } from "./models/registry.js";
+import type { ModelRuntime } from "./models/runtime.js";
 import { parseAllowedOrigins, type CorsOrigins } from "./http/cors-policy.js";
 import { DEFAULT_ROUTING_OPTIONS, type RoutingOptions } from "./pool/routing.js";
 import { intVar, oncePerEnv, parseVars } from "./vars.js";
-
-export const ModelConfig = z.object({
-  /** Model id clients send, and the served model name on vLLM. */
-  id: z.string().min(1),
-  /** Prompt template the gateway renders; only Vicuna v1.1 exists today. */
-  template: z.literal("vicuna_v1.1"),
-  /** Context window in tokens (prompt + completion). */
-  contextLength: z.number().int().min(16),
-  /** max_tokens when the request gives none, capped by the room left in the window. */
-  defaultMaxTokens: z.number().int().min(1),
-});
-export type ModelConfig = z.infer<typeof ModelConfig>;
 
 const JsonText = <T extends z.ZodTypeAny>(schema: T) =>
   z.string().transform((text, ctx) => {
@@ -32,7 +23,7 @@ const JsonText = <T extends z.ZodTypeAny>(schema: T) =>
   }).pipe(schema);
 
 const GatewayConfigSchema = z.object({
-  MODELS: JsonText(z.array(ModelConfig).min(1)),
+  MODELS: JsonText(ModelEntries),
   /** How long an isolate trusts a cached key lookup; also the revocation bound. */
   AUTH_CACHE_TTL_MS: intVar(30_000),
   /** Largest accepted request body. */
@@ -68,8 +59,10 @@ const GatewayConfigSchema = z.object({
 });
 
 export interface GatewayConfig {
-  models: Map<string, ModelConfig>;
-  defaultModel: ModelConfig;
+  /** Every served model's runtime, by id, in MODELS order. */
+  models: Map<string, ModelRuntime>;
+  /** The first MODELS entry: what a request without `model` gets. */
+  defaultModel: ModelRuntime;
   authCacheTtlMs: number;
   maxBodyBytes: number;
   maxMessageChars: number;
@@ -85,10 +78,10 @@ export interface GatewayConfig {
 /** Parses the Worker's vars once per isolate (per env object). Throws a readable error on bad config. */
 export const getConfig = oncePerEnv((env: Env): GatewayConfig => {
   const v = parseVars(GatewayConfigSchema, env, "gateway configuration");
-  const models = new Map(v.MODELS.map((m) => [m.id, m]));
+  const runtimes = v.MODELS.map(buildRuntime);
   const config: GatewayConfig = {
-    models,
-    defaultModel: v.MODELS[0]!,
+    models: new Map(runtimes.map((runtime) => [runtime.id, runtime])),
+    defaultModel: runtimes[0]!,
     authCacheTtlMs: v.AUTH_CACHE_TTL_MS,
     maxBodyBytes: v.MAX_BODY_BYTES,
     maxMessageChars: v.MAX_MESSAGE_CHARS,

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import app from "../../workers/index.js";
 import type { Env } from "../../workers/env.js";
-import { seedKey } from "./helpers.js";
+import { ADMIN_KEY, seedKey } from "./helpers.js";
 
 const WORKER_URL = "http://gpu-worker.test";
 
@@ -75,13 +75,13 @@ async function registerWorker(): Promise<void> {
   expect(res.status).toBe(200);
 }
 
-function setup(log: string[]): Env {
+function setup(log: string[], worker: () => Response = cannedCompletion): Env {
   const realFetch = globalThis.fetch;
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
     if (url.startsWith(WORKER_URL)) {
       log.push("gpu");
-      return cannedCompletion();
+      return worker();
     }
     return realFetch(input, init);
   });
@@ -127,6 +127,35 @@ describe("D1 round trips per turn", () => {
 
     log.length = 0;
     await send(testEnv, key, "POST", `/v1/conversations/${conversationId}/messages`, { content: "and streamed", stream: true });
+    expect(log).toEqual(["d1", "gpu", "d1"]);
+  });
+
+  it("a turn the limits refuse: no D1 round trip at all", async () => {
+    const log: string[] = [];
+    const testEnv = setup(log);
+    const { id, key } = await seedKey("user");
+    const patched = await send(testEnv, ADMIN_KEY, "PATCH", `/admin/keys/${id}`, { limits: { requests_per_minute: 1 } });
+    expect(patched.status).toBe(200);
+    const created = await send(testEnv, key, "POST", "/v1/conversations", {});
+    const conversationId = z.object({ id: z.string() }).parse(JSON.parse(created.text)).id;
+    expect((await send(testEnv, key, "POST", `/v1/conversations/${conversationId}/messages`, { content: "first" })).status).toBe(200);
+
+    log.length = 0;
+    const refused = await send(testEnv, key, "POST", `/v1/conversations/${conversationId}/messages`, { content: "second" });
+    expect(refused.status).toBe(429);
+    expect(log).toEqual([]);
+  });
+
+  it("a turn every worker fails: the turn's batch, then one batch that undoes it", async () => {
+    const log: string[] = [];
+    const testEnv = setup(log, () => new Response(JSON.stringify({ error: { message: "boom" } }), { status: 500 }));
+    const { key } = await seedKey("user");
+    const created = await send(testEnv, key, "POST", "/v1/conversations", {});
+    const conversationId = z.object({ id: z.string() }).parse(JSON.parse(created.text)).id;
+
+    log.length = 0;
+    const failed = await send(testEnv, key, "POST", `/v1/conversations/${conversationId}/messages`, { content: "hi" });
+    expect(failed.status).toBe(503);
     expect(log).toEqual(["d1", "gpu", "d1"]);
   });
 

@@ -86,12 +86,22 @@ describe("request bodies", () => {
 
   it("names unsupported chat parameters", async () => {
     const err = await expectOpenAIError(
-      await call("POST", "/v1/chat/completions", { body: { model: "vicuna-13b-v1.5", messages: [{ role: "user", content: "hi" }], tools: [], logprobs: true } }),
+      await call("POST", "/v1/chat/completions", { body: { model: "vicuna-13b-v1.5", messages: [{ role: "user", content: "hi" }], tools: [], parallel_tool_calls: true } }),
       400,
       "unsupported_parameter",
     );
     expect(err.message).toContain("tools");
-    expect(err.message).toContain("logprobs");
+    expect(err.message).toContain("parallel_tool_calls");
+  });
+
+  it("refuses by name a known parameter it cannot honour: log probabilities", async () => {
+    const err = await expectOpenAIError(
+      await call("POST", "/v1/chat/completions", { body: { model: "vicuna-13b-v1.5", messages: [{ role: "user", content: "hi" }], logprobs: true } }),
+      400,
+      "unsupported_parameter",
+    );
+    expect(err.param).toBe("logprobs");
+    expect(err.message).toMatch(/logprobs is not supported/);
   });
 
   it.each([

@@ -12,7 +12,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ErrorBodySchema } from "../../wire/openai.js";
 import { createConversation } from "../../workers/db/conversation-store.js";
-import { finishTurn } from "../../workers/db/turn-store.js";
+import { recordUsage } from "../../workers/db/turn-store.js";
 import { ADMIN_KEY, call, seedKey } from "./helpers.js";
 
 const MODEL = "vicuna-13b-v1.5";
@@ -41,12 +41,9 @@ async function conversation(keyId: string, endUser: string): Promise<string> {
 }
 
 async function usageRow(keyId: string, endUser: string, tokens: number): Promise<void> {
-  await finishTurn(env.DB, {
+  await recordUsage(env.DB, {
     owner: { keyId, endUser },
-    conversationId: null,
-    requestId: `req_matrix_${Math.random().toString(36).slice(2)}`,
     model: MODEL,
-    assistant: null,
     usage: { promptTokens: tokens, completionTokens: 0, failed: false },
     now: Date.now(),
   });

@@ -7,20 +7,16 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { AdminUsageReport, UsageReport } from "../../wire/usage.js";
 import { createApiKey } from "../../workers/auth/key-store.js";
-import { finishTurn, usageDay } from "../../workers/db/turn-store.js";
+import { recordUsage, usageDay } from "../../workers/db/turn-store.js";
 import { call, expectOpenAIError, seedKey } from "./helpers.js";
 
 const DAY_MS = 86_400_000;
 const JAN_1_2001 = Date.UTC(2001, 0, 1, 12);
 
-let requestSeq = 0;
 async function record(input: { keyId: string; endUser?: string; model?: string; at: number; prompt: number; completion: number; failed?: boolean }): Promise<void> {
-  await finishTurn(env.DB, {
+  await recordUsage(env.DB, {
     owner: { keyId: input.keyId, endUser: input.endUser ?? "" },
-    conversationId: null,
-    requestId: `req_usage_${++requestSeq}_${Math.random().toString(36).slice(2)}`,
     model: input.model ?? "vicuna-13b-v1.5",
-    assistant: null,
     usage: { promptTokens: input.prompt, completionTokens: input.completion, failed: input.failed ?? false },
     now: input.at,
   });

@@ -12,7 +12,7 @@ import type { GenerationResult } from "./generation.js";
 export interface AdmittedRequest {
   /** x-ratelimit-* headers for the response. */
   headers: Record<string, string>;
-  /** Settles the reservation to what the request really used (idempotent). */
+  /** Settles the reservation to what the request really used; only the first call counts. */
   settle(result: GenerationResult | null): Promise<void>;
 }
 
@@ -26,7 +26,15 @@ export function chargedTokens(result: GenerationResult | null): number {
   return result.promptTokens + result.completionTokens;
 }
 
-/** Reserves prompt + max_tokens; throws the 429 (or 503 if a limiter is unreachable). */
+/** Characters per token when the tokenizer is not known yet: about right for English text. */
+const CHARS_PER_TOKEN_ESTIMATE = 4;
+
+/** A tokenizer-free estimate of what `text` costs, for admission before the model is known. */
+export function estimateTextTokens(text: string): number {
+  return Math.ceil(text.length / CHARS_PER_TOKEN_ESTIMATE);
+}
+
+/** Reserves `estimatedTokens` (prompt + max_tokens, or a turn's estimate); throws the 429 (or 503 if a limiter is unreachable). */
 export async function admit(c: Context<AppEnv>, owner: Owner, estimatedTokens: number): Promise<AdmittedRequest> {
   const admission = await admitRequest(c.env, {
     keyId: owner.keyId,
@@ -36,5 +44,6 @@ export async function admit(c: Context<AppEnv>, owner: Owner, estimatedTokens: n
     requestId: c.var.requestId,
   });
   if (!admission.ok) throw admission.error;
-  return { headers: admission.headers, settle: (result) => admission.settle(chargedTokens(result)) };
+  let settled: Promise<void> | null = null;
+  return { headers: admission.headers, settle: (result) => (settled ??= admission.settle(chargedTokens(result))) };
 }

@@ -1,7 +1,10 @@
 /**
- * A turn of a server-side conversation: lock + append + read in one D1 batch, build and fit the
- * prompt, route to workers, answer, then store the reply and usage in one batch. Anything that
- * fails before the first token undoes the turn, so nothing is half-stored and a retry is clean.
+ * A turn of a server-side conversation. Admission comes first, on an estimate (the history is
+ * not read yet), so a turn the limits refuse costs no D1 round trip; then one D1 batch takes the
+ * conversation's lock, appends the user message and reads the history; the one generation path
+ * (answer.ts) does the rest, and the reply and usage are stored in a second batch. Anything that
+ * fails before the first token undoes the turn in one batch, so nothing is half-stored and a
+ * retry is clean.
  */
 import type { Context } from "hono";
 import { TURN_HEADERS } from "../../wire/conversations.js";
@@ -12,13 +15,12 @@ import { getConfig } from "../config.js";
 import type { Owner } from "../db/conversation-store.js";
 import { abandonTurn, beginTurn, finishTurn } from "../db/turn-store.js";
 import { GatewayError, invalidRequest, notFound } from "../errors.js";
-import { checkConversation } from "../prompt/vicuna.js";
-import { chooseCandidates } from "../upstream/candidates.js";
-import { admit } from "./admission.js";
-import { promptTurns, planRegenerate } from "./history.js";
-import { basePlan } from "./plan.js";
-import { messageTooLong, preparePrompt, resolveModel } from "./prepare.js";
-import { respond } from "./respond.js";
+import { requestedMaxTokens } from "../models/runtime.js";
+import { admit, estimateTextTokens } from "./admission.js";
+import { answer } from "./answer.js";
+import { planRegenerate, promptTurns } from "./history.js";
+import { messageTooLong, resolveModel } from "./prepare.js";
+import type { TurnStore } from "./respond.js";
 
 export interface TurnInput {
   conversationId: string;
@@ -38,40 +40,50 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
   if (input.userContent !== null && input.userContent.length > config.maxMessageChars) {
     throw messageTooLong("content", config.maxMessageChars);
   }
+  // The model (and so its tokenizer and default max_tokens) is the conversation's, unknown until
+  // it is read: the estimate uses the default model's. Settlement charges the real prompt,
+  // history included.
+  const estimate = estimateTextTokens(input.userContent ?? "") + (requestedMaxTokens(input.sampling) ?? config.defaultModel.defaultMaxTokens);
+  const admission = await admit(c, input.owner, estimate);
   const userMessage = input.userContent === null ? null : { id: newId("msg"), content: input.userContent };
-  const begun = await beginTurn(c.env.DB, {
-    owner: input.owner,
-    conversationId: input.conversationId,
-    requestId,
-    userMessage,
-    now: Date.now(),
-    lockMs: config.turnLockMs,
-  });
-  if (begun.kind === "not-found") throw conversationNotFound(input.conversationId);
-  if (begun.kind === "busy") {
-    throw new GatewayError({
-      status: 409,
-      type: "invalid_request_error",
-      message: "Another turn of this conversation is in progress; send this one when it has finished.",
-      param: null,
-      code: "conversation_busy",
-      headers: { "retry-after": "1" },
-    });
-  }
-  const { conversation, messages } = begun;
-  const modelId = conversation.model;
-  const abandon = (countFailure: boolean) =>
-    abandonTurn(c.env.DB, {
-      owner: input.owner,
-      conversationId: conversation.id,
-      requestId,
-      userMessageId: userMessage?.id ?? null,
-      model: modelId,
-      countFailure,
-      now: Date.now(),
-    });
-
+  let undo: TurnStore["undo"] | null = null;
   try {
+    const begun = await beginTurn(c.env.DB, {
+      owner: input.owner,
+      conversationId: input.conversationId,
+      requestId,
+      userMessage,
+      now: Date.now(),
+      lockMs: config.turnLockMs,
+    });
+    if (begun.kind === "not-found") throw conversationNotFound(input.conversationId);
+    if (begun.kind === "busy") {
+      throw new GatewayError({
+        status: 409,
+        type: "invalid_request_error",
+        message: "Another turn of this conversation is in progress; send this one when it has finished.",
+        param: null,
+        code: "conversation_busy",
+        headers: { "retry-after": "1" },
+      });
+    }
+    const { conversation, messages } = begun;
+    // One undo per turn: the generation may undo a failed turn before this function's catch sees it.
+    let undone = false;
+    undo = async (result) => {
+      if (undone) return;
+      undone = true;
+      await abandonTurn(c.env.DB, {
+        owner: input.owner,
+        conversationId: conversation.id,
+        requestId,
+        userMessageId: userMessage?.id ?? null,
+        model: conversation.model,
+        countFailure: result !== null,
+        now: Date.now(),
+      });
+    };
+
     // messages includes the user message just appended; the reply would add one more.
     if (userMessage && messages.length + 1 > config.maxConversationMessages) {
       throw new GatewayError({
@@ -92,39 +104,43 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
       if (!plan.ok) throw invalidRequest(plan.reason, null, "nothing_to_regenerate");
       ({ turns, replacesMessageId, userMessageId } = plan);
     }
-    const model = resolveModel(config, modelId);
-    const vicuna = { system: conversation.systemPrompt, messages: turns };
-    checkConversation(vicuna);
-    const prompt = preparePrompt(model, vicuna, input.sampling);
-    const candidates = await chooseCandidates(c.env, { model: model.id, conversationId: conversation.id, prefixHash: prompt.prefixHash });
-    const admission = await admit(c, input.owner, prompt.promptTokens + prompt.maxTokens);
+    const runtime = resolveModel(config, conversation.model);
     const assistantId = newId("msg");
 
-    return await respond(c, {
-      ...basePlan(c, { model, prompt, sampling: input.sampling, candidates, admission }),
-      headers: {
-        [TURN_HEADERS.conversationId]: conversation.id,
-        [TURN_HEADERS.userMessageId]: userMessageId,
-        [TURN_HEADERS.assistantMessageId]: assistantId,
+    return await answer(c, {
+      owner: input.owner,
+      runtime,
+      conversation: { system: conversation.systemPrompt, messages: turns },
+      sampling: input.sampling,
+      // A stored conversation outgrows any window: its oldest turns are dropped, and the reply says how many.
+      truncate: true,
+      conversationId: conversation.id,
+      admission,
+      store: {
+        headers: {
+          [TURN_HEADERS.conversationId]: conversation.id,
+          [TURN_HEADERS.userMessageId]: userMessageId,
+          [TURN_HEADERS.assistantMessageId]: assistantId,
+        },
+        storeBeforeReplyEnds: true,
+        save: (result) =>
+          finishTurn(c.env.DB, {
+            owner: input.owner,
+            conversationId: conversation.id,
+            requestId,
+            model: runtime.id,
+            assistant: { id: assistantId, content: result.text, status: result.status, workerId: result.workerId, replacesMessageId },
+            usage: { promptTokens: result.promptTokens, completionTokens: result.completionTokens, failed: result.status === "failed" },
+            now: Date.now(),
+          }),
+        undo,
       },
-      persistBeforeReplyEnds: true,
-      persist: (result) =>
-        finishTurn(c.env.DB, {
-          owner: input.owner,
-          conversationId: conversation.id,
-          requestId,
-          model: model.id,
-          assistant: { id: assistantId, content: result.text, status: result.status, workerId: result.workerId, replacesMessageId },
-          usage: { promptTokens: result.promptTokens, completionTokens: result.completionTokens, failed: result.status === "failed" },
-          now: Date.now(),
-        }),
-      rollback: () => abandon(true),
     });
   } catch (err) {
-    // respond() has already undone a turn whose generation failed; this covers everything that
-    // failed before a generation started (bad history, context overflow, no workers, a 429).
-    // Undoing twice is harmless: the lock token no longer matches.
-    await abandon(false).catch(() => undefined);
+    // Everything that failed before a generation started (not found, busy, bad history, context
+    // overflow, no workers) releases its reservation and, once the turn began, undoes it.
+    c.executionCtx.waitUntil(admission.settle(null));
+    if (undo) await undo(null).catch(() => undefined);
     throw err;
   }
 }

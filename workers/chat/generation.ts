@@ -1,40 +1,71 @@
 /**
- * One generation across workers: try candidates in order; a failure before the first token moves
- * to the next worker, a failure mid-stream resumes on the next worker from the prompt plus the
- * text already produced, so the caller sees one stream. Usage counts what was really generated.
+ * One generation across attempts, whatever serves the model. The upstream (workers/models/)
+ * supplies the attempts in order — GPU workers chosen by routing, or one provider tried again
+ * after a backoff — and says whether an answer broken mid-stream may be continued by the next
+ * attempt (a pool model: from the prompt plus the text already sent, so the caller sees one
+ * stream) or must end as failed (a provider: its continuation is not ours to splice).
+ * Usage counts what was really generated.
  */
 import type { MessageStatus } from "../../wire/conversations.js";
 import type { FinishReason } from "../../wire/openai.js";
-import { encodeText } from "../prompt/tokenizer.js";
+import { UpstreamError, type UpstreamEvent } from "../upstream/upstream-error.js";
 import { nextAttemptWaitMs } from "./failover-budget.js";
-import { streamCompletion, UpstreamError, type Backend, type CompletionParams } from "../upstream/vllm-client.js";
 
-export interface GenerationHooks {
-  /** Called with each text delta as it arrives and the worker that produced it; a rejection means the client is gone. */
-  onText(delta: string, workerId: string): Promise<void>;
-  /** Told of each worker outcome (circuit breaker, metrics). */
-  onWorkerOutcome?(backend: Backend, outcome: "success" | "failure", error?: UpstreamError): void;
-  /** Told when an attempt starts; the returned function is called when it ends (in-flight counts). */
-  onAttempt?(backend: Backend): () => void;
-}
-
-/** When a generation gives up on a worker, and on failing over (configured in workers/config.ts). */
+/** When a generation gives up on an attempt, and on failing over (configured in workers/config.ts). */
 export interface FailoverPolicy {
-  /** Workers tried, counting the first. */
+  /** Attempts made, counting the first. */
   maxAttempts: number;
-  /** The longest one worker is given for its first token. */
+  /** The longest one attempt is given for its first token. */
   firstTokenTimeoutMs: number;
-  /** The longest the client goes without a token while workers are tried (see failover-budget.ts). */
+  /** The longest the client goes without a token while attempts are made (see failover-budget.ts). */
   failoverDeadlineMs: number;
-  /** A worker silent this long after its first token is a mid-stream failure. */
+  /** An upstream silent this long after its first token is a mid-stream failure. */
   tokenStallTimeoutMs: number;
 }
 
-export interface GenerationOptions extends FailoverPolicy {
-  candidates: readonly Backend[];
-  apiKey: string | undefined;
-  /** Aborted when the client disconnects. */
+/** Text already produced, as the next attempt continues it. */
+export interface Continuation {
+  /** Token ids of the text (pool models append them to the prompt); null where nothing is resumed. */
+  tokens: readonly number[] | null;
+  /** Completion tokens the text counts for. */
+  count: number;
+}
+
+/** What one attempt gets: where it may resume, its remaining budget, and its deadlines. */
+export interface AttemptInput {
+  continuation: Continuation | null;
+  maxTokens: number;
   signal: AbortSignal;
+  firstTokenTimeoutMs: number;
+  tokenStallTimeoutMs: number;
+}
+
+/** One place an attempt can go: a GPU worker, or the provider. */
+export interface AttemptSource {
+  /** Named in the x-altiplano-worker header and stored with the reply. */
+  id: string;
+  /** Streams one attempt. Throws UpstreamError for upstream failures; rethrows aborts. */
+  stream(input: AttemptInput): AsyncGenerator<UpstreamEvent>;
+}
+
+/** How an attempt ended: `aborted` = the client left, which says nothing about the upstream. */
+export type AttemptEnd = (outcome: "success" | "failure" | "aborted", error?: UpstreamError) => void;
+
+/** A generation ready to run, built by the model's upstream. */
+export interface GenerationPlan {
+  /** Attempts in order; at most policy.maxAttempts are made. */
+  sources: readonly AttemptSource[];
+  /** Prompt tokens as counted before the call (an upstream's usage report replaces it). */
+  promptTokens: number;
+  maxTokens: number;
+  /** Whether an attempt broken after its first token is continued by the next one. */
+  resumable: boolean;
+  /** Counts (and for resumable upstreams encodes) the text produced so far; called once per failover. */
+  continuation(text: string): Continuation;
+  /** Milliseconds to wait before the next attempt after `error` (a provider's backoff or Retry-After). */
+  retryDelayMs(error: UpstreamError, attempt: number): number;
+  /** Told when an attempt starts; the returned function gets its outcome (circuit breakers, in-flight counts). */
+  onAttempt?(source: AttemptSource): AttemptEnd;
 }
 
 export interface GenerationResult {
@@ -44,10 +75,11 @@ export interface GenerationResult {
   promptTokens: number;
   completionTokens: number;
   cachedTokens: number;
+  /** The source that produced the answer (the last one to send text). */
   workerId: string | null;
   attempts: number;
   failovers: number;
-  /** Set when status is `failed`: the last worker error. */
+  /** Set when status is `failed`: the last upstream error. */
   error: UpstreamError | null;
   /** Milliseconds from the start of `generate` to the first text; absent if none arrived (the TTFT metric). */
   timeToFirstTokenMs?: number;
@@ -57,13 +89,33 @@ function statusOf(reason: FinishReason): MessageStatus {
   return reason === "length" ? "length" : "complete";
 }
 
-/** Runs the generation; never throws for worker failures (they end in status `failed`). */
-export async function generate(params: CompletionParams, options: GenerationOptions, hooks: GenerationHooks): Promise<GenerationResult> {
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done);
+  });
+
+/**
+ * Runs the generation; never throws for upstream failures (they end in status `failed`).
+ * `onText` gets each delta and the source that produced it; a rejection means the client is gone.
+ */
+export async function generate(
+  plan: GenerationPlan,
+  policy: FailoverPolicy,
+  signal: AbortSignal,
+  onText: (delta: string, sourceId: string) => Promise<void>,
+): Promise<GenerationResult> {
   const result: GenerationResult = {
     text: "",
     status: "failed",
     finishReason: null,
-    promptTokens: params.promptTokens.length,
+    promptTokens: plan.promptTokens,
     completionTokens: 0,
     cachedTokens: 0,
     workerId: null,
@@ -72,83 +124,103 @@ export async function generate(params: CompletionParams, options: GenerationOpti
     error: null,
   };
   const startedAt = Date.now();
-  const attempts = Math.min(options.maxAttempts, options.candidates.length);
+  const attempts = Math.min(policy.maxAttempts, plan.sources.length);
   if (attempts === 0) {
-    result.error = new UpstreamError("connect", "no worker is available for this model");
+    result.error = new UpstreamError("connect", "nothing is available to serve this model");
     return result;
   }
 
   let lastProgressMs = startedAt;
+  // The text sent before the current attempt, as the attempt continues it.
+  let continuation: Continuation | null = null;
   for (let i = 0; i < attempts; i++) {
-    const backend = options.candidates[i]!;
+    if (i > 0 && result.error) {
+      // A wait that would outlast the deadline ends the generation now, with this error's Retry-After.
+      const delayMs = plan.retryDelayMs(result.error, i);
+      if (delayMs >= policy.failoverDeadlineMs - (Date.now() - lastProgressMs)) break;
+      await sleep(delayMs, signal);
+    }
+    if (signal.aborted) return cancelled(result, plan);
     const waitMs = nextAttemptWaitMs({
       nowMs: Date.now(),
       lastProgressMs,
-      deadlineMs: options.failoverDeadlineMs,
-      firstTokenTimeoutMs: options.firstTokenTimeoutMs,
+      deadlineMs: policy.failoverDeadlineMs,
+      firstTokenTimeoutMs: policy.firstTokenTimeoutMs,
     });
-    // Out of time: end with the last worker's error (a resumed stream keeps what it has).
+    // Out of time: end with the last error (a resumed stream keeps what it has).
     if (waitMs === null) break;
+    const source = plan.sources[i]!;
     if (i > 0) result.failovers++;
     result.attempts++;
-    // A resumed attempt continues the answer: the prompt plus what was already sent, with the
-    // remaining token budget. The continuation text follows "ASSISTANT:" directly, so no dummy
-    // prefix space is added when encoding it.
-    const produced = encodeText(result.text, { leadingSpace: false });
-    const attemptParams: CompletionParams = {
-      ...params,
-      promptTokens: produced.length > 0 ? [...params.promptTokens, ...produced] : params.promptTokens,
-      maxTokens: params.maxTokens - result.completionTokens,
-    };
+    const before = continuation?.count ?? 0;
     let attemptText = "";
-    const endAttempt = hooks.onAttempt?.(backend);
+    const endAttempt = plan.onAttempt?.(source);
     try {
-      for await (const event of streamCompletion(backend, attemptParams, { ...options, firstTokenTimeoutMs: waitMs })) {
+      const events = source.stream({
+        continuation,
+        maxTokens: plan.maxTokens - before,
+        signal,
+        firstTokenTimeoutMs: waitMs,
+        tokenStallTimeoutMs: policy.tokenStallTimeoutMs,
+      });
+      for await (const event of events) {
         if (event.kind === "text") {
           lastProgressMs = Date.now();
           attemptText += event.text;
           result.timeToFirstTokenMs ??= Date.now() - startedAt;
           result.text += event.text;
-          result.workerId = backend.id;
-          await hooks.onText(event.text, backend.id);
+          result.workerId = source.id;
+          await onText(event.text, source.id);
         } else {
           result.finishReason = event.finishReason;
           result.status = statusOf(event.finishReason);
-          result.completionTokens += event.usage?.completionTokens ?? encodeText(attemptText, { leadingSpace: false }).length;
-          if (i === 0 || result.cachedTokens === 0) result.cachedTokens = event.usage?.cachedTokens ?? 0;
-          result.workerId = backend.id;
+          result.completionTokens = before + (event.usage?.completionTokens ?? plan.continuation(attemptText).count);
+          // An upstream's own count of the prompt wins over ours (a provider's template is its own).
+          if (event.usage && continuation === null) result.promptTokens = event.usage.promptTokens;
+          if (continuation === null || result.cachedTokens === 0) result.cachedTokens = event.usage?.cachedTokens ?? 0;
+          result.workerId = source.id;
           result.error = null;
-          hooks.onWorkerOutcome?.(backend, "success");
+          endAttempt?.("success");
           return result;
         }
       }
+      throw new UpstreamError("stream", `${source.id} ended the stream without a finish reason`);
     } catch (err) {
-      // What this worker produced before failing was really generated.
-      result.completionTokens += encodeText(attemptText, { leadingSpace: false }).length;
-      if (options.signal.aborted) {
-        result.status = "cancelled";
-        result.error = null;
-        return result;
-      }
-      if (!(err instanceof UpstreamError)) {
-        // The client went away (onText rejected) or something unexpected happened in the relay.
-        result.status = "cancelled";
-        result.error = null;
-        return result;
+      if (signal.aborted || !(err instanceof UpstreamError)) {
+        // The client went away (onText rejected) or the relay itself failed.
+        endAttempt?.("aborted");
+        return cancelled(result, plan);
       }
       result.error = err;
-      // A 4xx is about the request, not the worker: it must not trip the worker's breaker.
-      if (err.retryable) hooks.onWorkerOutcome?.(backend, "failure", err);
-      if (!err.retryable) return result;
-      if (result.completionTokens >= params.maxTokens) {
-        result.status = "length";
-        result.finishReason = "length";
-        result.error = null;
-        return result;
+      endAttempt?.("failure", err);
+      if (!err.retryable) return withCount(result, plan);
+      if (attemptText !== "") {
+        if (!plan.resumable) return withCount(result, plan);
+        // One encoding per failover: what was sent so far becomes the next prompt's tail.
+        continuation = plan.continuation(result.text);
+        result.completionTokens = continuation.count;
+        if (result.completionTokens >= plan.maxTokens) {
+          result.status = "length";
+          result.finishReason = "length";
+          result.error = null;
+          return result;
+        }
       }
-    } finally {
-      endAttempt?.();
     }
   }
+  return withCount(result, plan);
+}
+
+/** A failed result counts every token that was really generated. */
+function withCount(result: GenerationResult, plan: GenerationPlan): GenerationResult {
+  result.status = "failed";
+  result.completionTokens = result.text === "" ? 0 : plan.continuation(result.text).count;
+  return result;
+}
+
+function cancelled(result: GenerationResult, plan: GenerationPlan): GenerationResult {
+  result.status = "cancelled";
+  result.error = null;
+  result.completionTokens = result.text === "" ? 0 : plan.continuation(result.text).count;
   return result;
 }

@@ -1,49 +1,56 @@
 /**
- * Answers a prepared generation as the client asked: one JSON `chat.completion`, or an SSE stream
- * of chunks. The HTTP status is decided at the first token: a failure before it is an ordinary
- * error response (so SDKs see a typed error and may retry); after it, the stream carries the error.
- * The outcome is persisted after the answer, retried so a D1 hiccup cannot lose a finished reply.
+ * Answers a generation as the client asked: one JSON `chat.completion`, or an SSE stream of
+ * chunks. The HTTP status is decided at the first token: a failure before it is an ordinary error
+ * response (so SDKs see a typed error and may retry) and the turn is undone; after it, the stream
+ * carries the error and the partial reply is stored. The outcome is stored with retries, so a D1
+ * hiccup cannot lose a finished reply.
  */
 import type { Context } from "hono";
 import type { ChatCompletion, Usage } from "../../wire/openai.js";
 import type { AppEnv } from "../app-env.js";
-import { GatewayError } from "../errors.js";
-import type { Backend, CompletionParams } from "../upstream/vllm-client.js";
-import type { AdmittedRequest } from "./admission.js";
+import type { GatewayError } from "../errors.js";
 import { recordGeneration } from "../metrics/recorder.js";
+import type { AdmittedRequest } from "./admission.js";
 import { ChunkStream } from "./chunk-stream.js";
-import { generate, type FailoverPolicy, type GenerationHooks, type GenerationResult } from "./generation.js";
+import { generate, type FailoverPolicy, type GenerationPlan, type GenerationResult } from "./generation.js";
 
-export interface ResponsePlan {
-  completionId: string;
-  model: string;
-  created: number;
-  params: CompletionParams;
-  candidates: readonly Backend[];
-  failover: FailoverPolicy;
-  clientStallTimeoutMs: number;
-  backendApiKey: string | undefined;
-  stream: boolean;
-  includeUsage: boolean;
-  /** Extra response headers (turn ids, rate-limit headers); the answering worker is added as WORKER_HEADER. */
+/** Where a turn's outcome goes: a stored conversation, or only the usage ledger. */
+export interface TurnStore {
+  /** Response headers naming what was stored (conversation and message ids). */
   headers: Record<string, string>;
-  /** Stores the outcome of a generation that produced an answer (or part of one). */
-  persist(result: GenerationResult): Promise<void>;
   /**
    * Store before the reply ends (conversation turns: when the client sees the end of an answer,
    * it is stored and the conversation is free for the next turn), or after it (stateless
    * completions, whose only write is the usage ledger).
    */
-  persistBeforeReplyEnds: boolean;
-  /** Undoes the turn when it fails before any token, so a retry starts clean. */
-  rollback(result: GenerationResult): Promise<void>;
-  /** The admitted reservation: its headers go on the response, and it is settled when the generation ends. */
-  admission: AdmittedRequest;
-  /** Pool bookkeeping per attempt (in-flight counts, circuit breaker). */
-  poolHooks?: Pick<GenerationHooks, "onAttempt" | "onWorkerOutcome">;
+  storeBeforeReplyEnds: boolean;
+  /** Stores the outcome of a generation that produced an answer (or part of one). */
+  save(result: GenerationResult): Promise<void>;
+  /**
+   * Undoes a turn that produced nothing, so a retry starts clean; `result` is set when it reached
+   * an upstream (the ledger counts the failure). Called at most once per turn to do anything.
+   */
+  undo(result: GenerationResult | null): Promise<void>;
 }
 
-/** Names the GPU worker that produced the first token, for operators and tests. */
+export interface Reply {
+  completionId: string;
+  model: string;
+  created: number;
+  stream: boolean;
+  includeUsage: boolean;
+  /** Extra response headers; the answering worker is added as WORKER_HEADER. */
+  headers: Record<string, string>;
+  plan: GenerationPlan;
+  failover: FailoverPolicy;
+  clientStallTimeoutMs: number;
+  store: TurnStore;
+  admission: AdmittedRequest;
+  /** The client's error for a failed generation (the model's runtime decides). */
+  failureError(result: GenerationResult): GatewayError;
+}
+
+/** Names the GPU worker (or provider) that produced the first token, for operators and tests. */
 export const WORKER_HEADER = "x-altiplano-worker";
 
 const PERSIST_ATTEMPTS = 4;
@@ -71,140 +78,94 @@ export function usageOf(result: GenerationResult): Usage {
   };
 }
 
-/** The client-facing error for a generation that failed before its first token. */
-export function generationError(result: GenerationResult): GatewayError {
-  const err = result.error;
-  if (err && !err.retryable && err.status !== null && err.status >= 400 && err.status < 500) {
-    return new GatewayError({ status: 400, type: "invalid_request_error", message: `The model server rejected the request: ${err.message}`, code: "upstream_rejected" });
-  }
-  return new GatewayError({
-    status: 503,
-    type: "service_unavailable_error",
-    message: `No GPU worker could answer after ${result.attempts} attempt${result.attempts === 1 ? "" : "s"}. Try again shortly.`,
-    code: "workers_unavailable",
-    headers: { "retry-after": "2" },
-  });
-}
-
-function logPersistFailure(err: unknown): void {
+function logStoreFailure(err: unknown): void {
   console.error("could not store the outcome of a turn", err instanceof Error ? err.message : err);
 }
 
-export async function respond(c: Context<AppEnv>, plan: ResponsePlan): Promise<Response> {
-  const headers = { ...plan.admission.headers, ...plan.headers };
-  let settled: Promise<void> | null = null;
-  const settle = (result: GenerationResult | null): Promise<void> => (settled ??= plan.admission.settle(result));
-  try {
-    return await respondAdmitted(c, plan, headers, settle);
-  } finally {
-    // A generation settles its reservation when it ends (below). This catches a non-streamed
-    // request that threw before that; settling twice is a no-op.
-    if (!plan.stream) c.executionCtx.waitUntil(settle(null));
-  }
-}
-
-async function respondAdmitted(
-  c: Context<AppEnv>,
-  plan: ResponsePlan,
-  headers: Record<string, string>,
-  settle: (result: GenerationResult | null) => Promise<void>,
-): Promise<Response> {
+export async function respond(c: Context<AppEnv>, reply: Reply): Promise<Response> {
+  const headers = { ...reply.admission.headers, ...reply.headers, ...reply.store.headers };
   const controller = new AbortController();
-  const options = {
-    ...plan.failover,
-    candidates: plan.candidates,
-    apiKey: plan.backendApiKey,
-    signal: controller.signal,
+  const save = (result: GenerationResult) => withRetries(() => reply.store.save(result));
+  const finished = (result: GenerationResult) => {
+    c.executionCtx.waitUntil(reply.admission.settle(result));
+    c.executionCtx.waitUntil(recordGeneration(c.env, reply.model, result));
+  };
+  const failBeforeFirstToken = async (result: GenerationResult): Promise<never> => {
+    await withRetries(() => reply.store.undo(result)).catch(logStoreFailure);
+    throw reply.failureError(result);
   };
 
-  if (!plan.stream) {
-    const result = await generate(plan.params, options, { ...plan.poolHooks, onText: async () => undefined });
-    c.executionCtx.waitUntil(settle(result));
-    c.executionCtx.waitUntil(recordGeneration(c.env, plan.model, result));
-    if (result.status === "failed" && result.text === "") {
-      await withRetries(() => plan.rollback(result)).catch(logPersistFailure);
-      throw generationError(result);
-    }
-    if (plan.persistBeforeReplyEnds) await withRetries(() => plan.persist(result));
-    else c.executionCtx.waitUntil(withRetries(() => plan.persist(result)).catch(logPersistFailure));
-    if (result.status === "failed") throw generationError(result);
+  if (!reply.stream) {
+    const result = await generate(reply.plan, reply.failover, controller.signal, async () => undefined);
+    finished(result);
+    if (result.status === "failed" && result.text === "") return failBeforeFirstToken(result);
+    if (reply.store.storeBeforeReplyEnds) await save(result);
+    else c.executionCtx.waitUntil(save(result).catch(logStoreFailure));
+    if (result.status === "failed") throw reply.failureError(result);
     const body: ChatCompletion = {
-      id: plan.completionId,
+      id: reply.completionId,
       object: "chat.completion",
-      created: plan.created,
-      model: plan.model,
+      created: reply.created,
+      model: reply.model,
       choices: [{ index: 0, message: { role: "assistant", content: result.text }, finish_reason: result.finishReason ?? "stop", logprobs: null }],
       usage: usageOf(result),
     };
     return c.json(body, 200, { ...headers, ...(result.workerId ? { [WORKER_HEADER]: result.workerId } : {}) });
   }
 
-  const stream = new ChunkStream({ id: plan.completionId, model: plan.model, created: plan.created, includeUsage: plan.includeUsage, clientStallTimeoutMs: plan.clientStallTimeoutMs });
+  const stream = new ChunkStream({ id: reply.completionId, model: reply.model, created: reply.created, includeUsage: reply.includeUsage, clientStallTimeoutMs: reply.clientStallTimeoutMs });
   let started = false;
   // Set inside the onText callback, which TypeScript's narrowing cannot see.
   const first: { workerId: string | null } = { workerId: null };
   let resolveGate!: (value: "started" | GenerationResult) => void;
   const gate = new Promise<"started" | GenerationResult>((resolve) => (resolveGate = resolve));
 
-  const work = generate(plan.params, options, {
-    ...plan.poolHooks,
-    async onText(delta, workerId) {
-      if (!started) {
-        started = true;
-        first.workerId = workerId;
-        resolveGate("started");
-        await stream.start();
-      }
-      try {
-        await stream.text(delta);
-      } catch (err) {
-        controller.abort(err);
-        throw err;
-      }
-    },
-  }).then(async (result) => {
-    c.executionCtx.waitUntil(settle(result));
-    c.executionCtx.waitUntil(recordGeneration(c.env, plan.model, result));
-    if (!started) {
-      resolveGate(result);
-      return;
-    }
-    const persist = () => withRetries(() => plan.persist(result)).catch(logPersistFailure);
-    if (plan.persistBeforeReplyEnds) await persist();
+  // Ends a stream that has started (or one that finished without a token): store, then the last frames.
+  const endStream = async (result: GenerationResult): Promise<void> => {
+    const store = () => save(result).catch(logStoreFailure);
+    if (reply.store.storeBeforeReplyEnds) await store();
     try {
+      if (!started) await stream.start();
       if (result.status === "complete" || result.status === "length") await stream.finish(result.finishReason ?? "stop", usageOf(result));
-      else if (result.status === "failed") await stream.fail(generationError(result).toBody());
+      else if (result.status === "failed") await stream.fail(reply.failureError(result).toBody());
       else stream.abort();
     } catch {
       // The client left while the last frames were written; the reply is stored all the same.
       stream.abort();
     }
-    if (!plan.persistBeforeReplyEnds) await persist();
+    if (!reply.store.storeBeforeReplyEnds) await store();
+  };
+
+  const work = generate(reply.plan, reply.failover, controller.signal, async (delta, workerId) => {
+    if (!started) {
+      started = true;
+      first.workerId = workerId;
+      resolveGate("started");
+      await stream.start();
+    }
+    try {
+      await stream.text(delta);
+    } catch (err) {
+      controller.abort(err);
+      throw err;
+    }
+  }).then(async (result) => {
+    finished(result);
+    if (started) await endStream(result);
+    else resolveGate(result);
   });
   c.executionCtx.waitUntil(
     work.catch((err: unknown) => {
       console.error("streaming relay failed", err);
-      return settle(null);
+      return reply.admission.settle(null);
     }),
   );
 
   const opened = await gate;
   if (opened !== "started") {
-    const result = opened;
-    if (result.status === "failed") {
-      await withRetries(() => plan.rollback(result)).catch(logPersistFailure);
-      throw generationError(result);
-    }
+    if (opened.status === "failed") return failBeforeFirstToken(opened);
     // Finished without a single token (e.g. an immediate stop): still one well-formed stream.
-    c.executionCtx.waitUntil(
-      (async () => {
-        const persist = () => withRetries(() => plan.persist(result)).catch(logPersistFailure);
-        if (plan.persistBeforeReplyEnds) await persist();
-        await stream.start();
-        await stream.finish(result.finishReason ?? "stop", usageOf(result));
-        if (!plan.persistBeforeReplyEnds) await persist();
-      })().catch(() => stream.abort()),
-    );
+    c.executionCtx.waitUntil(endStream(opened).catch(() => stream.abort()));
   }
   return new Response(stream.readable, {
     status: 200,

@@ -66,12 +66,18 @@ export async function beginTurn(db: D1Database, input: BeginTurnInput): Promise<
   return { kind: "ok", conversation, messages };
 }
 
+export interface TurnUsage {
+  promptTokens: number;
+  completionTokens: number;
+  failed: boolean;
+}
+
 export interface FinishTurnInput {
   owner: Owner;
-  conversationId: string | null;
+  conversationId: string;
   requestId: string;
   model: string;
-  /** The assistant message to store (conversation turns only). */
+  /** The assistant message to store. */
   assistant: {
     id: string;
     content: string;
@@ -79,8 +85,8 @@ export interface FinishTurnInput {
     workerId: string | null;
     /** A regenerate replaces this earlier reply. */
     replacesMessageId: string | null;
-  } | null;
-  usage: { promptTokens: number; completionTokens: number; failed: boolean };
+  };
+  usage: TurnUsage;
   now: number;
 }
 
@@ -90,54 +96,65 @@ export function usageDay(now: number): string {
 }
 
 /**
+ * The usage ledger's one upsert: a request (and its tokens, and whether it failed) added to the
+ * owner's row for the model and day — only `when` the guard holds, so a retried batch or a turn
+ * whose lock is no longer ours counts nothing. The guard's SQL uses parameters from ?8 on.
+ */
+function usageStatement(
+  db: D1Database,
+  input: { owner: Owner; model: string; now: number; usage: TurnUsage },
+  when: { sql: string; params: unknown[] } | null,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO usage_daily (key_id, end_user, model, day, requests, prompt_tokens, completion_tokens, failures)
+       SELECT ?1, ?2, ?3, ?4, 1, ?5, ?6, ?7 ${when ? `WHERE ${when.sql}` : ""}
+       ON CONFLICT (key_id, end_user, model, day) DO UPDATE SET
+         requests = requests + 1, prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+         completion_tokens = completion_tokens + excluded.completion_tokens, failures = failures + excluded.failures`,
+    )
+    .bind(
+      input.owner.keyId,
+      input.owner.endUser,
+      input.model,
+      usageDay(input.now),
+      input.usage.promptTokens,
+      input.usage.completionTokens,
+      input.usage.failed ? 1 : 0,
+      ...(when?.params ?? []),
+    );
+}
+
+/** A stateless completion's only write: its usage. */
+export async function recordUsage(db: D1Database, input: { owner: Owner; model: string; usage: TurnUsage; now: number }): Promise<void> {
+  await usageStatement(db, input, null).run();
+}
+
+/**
  * Stores the reply and usage and releases the lock, in one batch. Idempotent: when the assistant
  * message already exists (a retry after a lost acknowledgement), nothing is counted twice.
  */
 export async function finishTurn(db: D1Database, input: FinishTurnInput): Promise<void> {
-  const statements: D1PreparedStatement[] = [];
-  const guardId = input.assistant?.id ?? input.requestId;
-  // The usage row is written first and only while the reply is not yet stored, so a retried batch
-  // cannot count twice. Stateless completions guard on the request id, which no message has.
+  const a = input.assistant;
+  // The usage row is written first and only while the reply is not yet stored.
+  const statements: D1PreparedStatement[] = [usageStatement(db, input, { sql: "NOT EXISTS (SELECT 1 FROM messages WHERE id = ?8)", params: [a.id] })];
+  if (a.replacesMessageId) {
+    statements.push(
+      db
+        .prepare(`DELETE FROM messages WHERE id = ?1 AND conversation_id = ?2 AND NOT EXISTS (SELECT 1 FROM messages WHERE id = ?3)`)
+        .bind(a.replacesMessageId, input.conversationId, a.id),
+    );
+  }
   statements.push(
     db
       .prepare(
-        `INSERT INTO usage_daily (key_id, end_user, model, day, requests, prompt_tokens, completion_tokens, failures)
-         SELECT ?1, ?2, ?3, ?4, 1, ?5, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id = ?8)
-         ON CONFLICT (key_id, end_user, model, day) DO UPDATE SET
-           requests = requests + 1, prompt_tokens = prompt_tokens + excluded.prompt_tokens,
-           completion_tokens = completion_tokens + excluded.completion_tokens, failures = failures + excluded.failures`,
+        `INSERT INTO messages (id, conversation_id, seq, role, content, status, end_user, prompt_tokens, completion_tokens, worker_id, created_at)
+         SELECT ?1, ?2, COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_id = ?2), 0) + 1, 'assistant', ?3, ?4, ?5, ?6, ?7, ?8, ?9
+         WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id = ?1)`,
       )
-      .bind(
-        input.owner.keyId,
-        input.owner.endUser,
-        input.model,
-        usageDay(input.now),
-        input.usage.promptTokens,
-        input.usage.completionTokens,
-        input.usage.failed ? 1 : 0,
-        guardId,
-      ),
+      .bind(a.id, input.conversationId, a.content, a.status, input.owner.endUser, input.usage.promptTokens, input.usage.completionTokens, a.workerId, input.now),
   );
-  if (input.assistant && input.conversationId) {
-    const a = input.assistant;
-    if (a.replacesMessageId) {
-      statements.push(
-        db
-          .prepare(`DELETE FROM messages WHERE id = ?1 AND conversation_id = ?2 AND NOT EXISTS (SELECT 1 FROM messages WHERE id = ?3)`)
-          .bind(a.replacesMessageId, input.conversationId, a.id),
-      );
-    }
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO messages (id, conversation_id, seq, role, content, status, end_user, prompt_tokens, completion_tokens, worker_id, created_at)
-           SELECT ?1, ?2, COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_id = ?2), 0) + 1, 'assistant', ?3, ?4, ?5, ?6, ?7, ?8, ?9
-           WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id = ?1)`,
-        )
-        .bind(a.id, input.conversationId, a.content, a.status, input.owner.endUser, input.usage.promptTokens, input.usage.completionTokens, a.workerId, input.now),
-    );
-  }
-  if (input.conversationId) statements.push(releaseStatement(db, input.conversationId, input.requestId, input.now));
+  statements.push(releaseStatement(db, input.conversationId, input.requestId, input.now));
   await db.batch(statements);
 }
 
@@ -149,7 +166,7 @@ function releaseStatement(db: D1Database, conversationId: string, requestId: str
 
 /**
  * Undoes a turn that produced nothing: removes the user message it appended, releases the lock
- * and, when the turn reached the GPU, counts the failure in the usage ledger — one batch.
+ * and, when the turn reached an upstream, counts the failure in the usage ledger — one batch.
  */
 export async function abandonTurn(
   db: D1Database,
@@ -164,14 +181,9 @@ export async function abandonTurn(
     );
   }
   if (input.countFailure) {
+    const failed = { promptTokens: 0, completionTokens: 0, failed: true };
     statements.push(
-      db
-        .prepare(
-          `INSERT INTO usage_daily (key_id, end_user, model, day, requests, prompt_tokens, completion_tokens, failures)
-           SELECT ?1, ?2, ?3, ?4, 1, 0, 0, 1 WHERE EXISTS (SELECT 1 FROM conversations WHERE id = ?5 AND busy_token = ?6)
-           ON CONFLICT (key_id, end_user, model, day) DO UPDATE SET requests = requests + 1, failures = failures + 1`,
-        )
-        .bind(input.owner.keyId, input.owner.endUser, input.model, usageDay(input.now), input.conversationId, input.requestId),
+      usageStatement(db, { ...input, usage: failed }, { sql: "EXISTS (SELECT 1 FROM conversations WHERE id = ?8 AND busy_token = ?9)", params: [input.conversationId, input.requestId] }),
     );
   }
   statements.push(releaseStatement(db, input.conversationId, input.requestId, input.now));

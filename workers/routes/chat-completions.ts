@@ -3,16 +3,12 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { ChatMessage, SamplingParams } from "../../wire/openai.js";
 import type { AppEnv } from "../app-env.js";
-import { admit } from "../chat/admission.js";
-import { basePlan } from "../chat/plan.js";
-import { normaliseMessages, preparePrompt, resolveModel } from "../chat/prepare.js";
-import { respond } from "../chat/respond.js";
+import { answer } from "../chat/answer.js";
+import { normaliseMessages, resolveModel } from "../chat/prepare.js";
 import { getConfig } from "../config.js";
-import { finishTurn } from "../db/turn-store.js";
-import { newId } from "../auth/key-material.js";
+import { recordUsage } from "../db/turn-store.js";
 import { readJsonBody } from "../http/json-body.js";
-import { toVicunaConversation } from "../prompt/vicuna.js";
-import { chooseCandidates } from "../upstream/candidates.js";
+import { toChatConversation } from "../prompt/index.js";
 import { endUserOf } from "./end-user.js";
 
 const ChatCompletionBody = z
@@ -28,30 +24,26 @@ const ChatCompletionBody = z
 export const chatCompletionsRoutes = new Hono<AppEnv>().post("/", async (c) => {
   const config = getConfig(c.env);
   const body = await readJsonBody(c, ChatCompletionBody);
-  const model = resolveModel(config, body.model);
-  const conversation = toVicunaConversation(normaliseMessages(config, body.messages));
-  const prompt = preparePrompt(model, conversation, body);
-  const candidates = await chooseCandidates(c.env, { model: model.id, conversationId: null, prefixHash: prompt.prefixHash || null });
-  const caller = c.var.caller;
-  const owner = { keyId: caller.keyId, endUser: endUserOf(caller, body.user) };
-  const admission = await admit(c, owner, prompt.promptTokens + prompt.maxTokens);
-  const requestId = c.var.requestId;
+  const runtime = resolveModel(config, body.model);
+  const owner = { keyId: c.var.caller.keyId, endUser: endUserOf(c.var.caller, body.user) };
   const record = (failed: boolean, promptTokens: number, completionTokens: number) =>
-    finishTurn(c.env.DB, {
-      owner,
-      conversationId: null,
-      requestId,
-      model: model.id,
-      assistant: null,
-      usage: { promptTokens, completionTokens, failed },
-      now: Date.now(),
-    });
+    recordUsage(c.env.DB, { owner, model: runtime.id, usage: { promptTokens, completionTokens, failed }, now: Date.now() });
 
-  return respond(c, {
-    ...basePlan(c, { model, prompt, sampling: body, candidates, admission }),
-    headers: {},
-    persistBeforeReplyEnds: false,
-    persist: (r) => record(r.status === "failed", r.promptTokens, r.completionTokens),
-    rollback: (r) => record(true, r.promptTokens, r.completionTokens),
+  return answer(c, {
+    owner,
+    runtime,
+    conversation: toChatConversation(normaliseMessages(config, body.messages)),
+    sampling: body,
+    // A client that sends the history expects it used, as OpenAI does: trimming is opt-in.
+    truncate: body.truncation === "auto",
+    conversationId: null,
+    store: {
+      headers: {},
+      storeBeforeReplyEnds: false,
+      save: (r) => record(r.status === "failed", r.promptTokens, r.completionTokens),
+      undo: async (r) => {
+        if (r) await record(true, r.promptTokens, r.completionTokens);
+      },
+    },
   });
 });

@@ -6,8 +6,7 @@ import { getConfig } from "../config.js";
 import type { Env } from "../env.js";
 import { serviceUnavailable } from "../errors.js";
 import { routeRequest, type RouteRequest } from "../pool/routing.js";
-import { beginRequest, getWorkerViews, reportWorkerFailure, reportWorkerSuccess } from "../pool/snapshot-cache.js";
-import type { GenerationHooks } from "../chat/generation.js";
+import { getWorkerViews } from "../pool/snapshot-cache.js";
 import type { Backend } from "./vllm-client.js";
 
 /** Ordered candidates for a request, or a 503 saying why there are none. */
@@ -28,19 +27,4 @@ export async function chooseCandidates(env: Env, request: RouteRequest, now = Da
     case "overloaded":
       throw serviceUnavailable(`Every GPU worker serving '${request.model}' is saturated. Try again shortly.`, "overloaded", decision.retryAfterSeconds);
   }
-}
-
-/**
- * Hooks that keep the pool informed of one request's attempts: in-flight counts for this
- * isolate's routing, and outcomes for the pool's shared circuit breaker (reported in the
- * background so they never delay the answer).
- */
-export function poolHooks(env: Env, waitUntil: (p: Promise<unknown>) => void): Pick<GenerationHooks, "onAttempt" | "onWorkerOutcome"> {
-  return {
-    onAttempt: (backend) => beginRequest(backend.id),
-    onWorkerOutcome(backend, outcome) {
-      const report = outcome === "success" ? reportWorkerSuccess(env, backend.id) : reportWorkerFailure(env, backend.id);
-      waitUntil(report.catch((err: unknown) => console.error("could not report a worker outcome to the pool", err)));
-    },
-  };
 }

@@ -1,0 +1,96 @@
+/**
+ * One streamed chat completion from an external OpenAI-compatible provider: `POST
+ * {baseUrl}/chat/completions` with messages (the provider owns its template), always streamed so
+ * one relay serves streaming and non-streaming clients, with usage requested in the last chunk.
+ */
+import { z } from "zod";
+import type { ChatMessage } from "../../wire/openai.js";
+import { finishReasonOf, streamSse, type ChunkContent, type SseTimeouts } from "./sse-upstream.js";
+import type { UpstreamEvent } from "./upstream-error.js";
+import type { VllmSampling } from "./vllm-client.js";
+
+export interface ProviderEndpoint {
+  /** The model id clients use here; names the provider in messages. */
+  modelId: string;
+  baseUrl: string;
+  upstreamModel: string;
+  /** The provider's key (from a Worker secret). Never logged, never put in a message. */
+  apiKey: string;
+}
+
+export interface ProviderChatRequest {
+  messages: readonly ChatMessage[];
+  maxTokens: number;
+  sampling: VllmSampling & { logprobs?: boolean | null; top_logprobs?: number | null };
+}
+
+const ChatChunk = z.object({
+  choices: z
+    .array(
+      z.object({
+        delta: z.object({ content: z.string().nullish() }).nullish(),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .optional()
+    .default([]),
+  usage: z
+    .object({
+      prompt_tokens: z.number(),
+      completion_tokens: z.number(),
+      prompt_tokens_details: z.object({ cached_tokens: z.number().nullish() }).nullish(),
+    })
+    .nullish(),
+});
+
+function readChatChunk(json: unknown): ChunkContent | null {
+  const chunk = ChatChunk.safeParse(json);
+  if (!chunk.success) return null;
+  let finishReason: ChunkContent["finishReason"] = null;
+  for (const choice of chunk.data.choices) finishReason = finishReasonOf(choice.finish_reason) ?? finishReason;
+  const usage = chunk.data.usage;
+  return {
+    texts: chunk.data.choices.map((c) => c.delta?.content ?? ""),
+    finishReason,
+    usage: usage
+      ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0 }
+      : null,
+  };
+}
+
+/**
+ * A provider's status is worth another attempt when it is about load or a passing fault (408,
+ * 409, 429, 5xx). 400/413/422 reject the request; 401/403/404 mean the gateway's own provider
+ * settings are wrong: neither improves by retrying.
+ */
+export function isRetryableProviderStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+function withoutUnset(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0)));
+}
+
+/** Streams one chat completion. Throws UpstreamError for provider failures; rethrows aborts. */
+export function streamProviderChat(endpoint: ProviderEndpoint, request: ProviderChatRequest, options: SseTimeouts): AsyncGenerator<UpstreamEvent> {
+  const key = endpoint.apiKey;
+  return streamSse(
+    {
+      name: `provider of ${endpoint.modelId}`,
+      url: `${endpoint.baseUrl.replace(/\/+$/, "")}/chat/completions`,
+      headers: { authorization: `Bearer ${key}` },
+      body: {
+        model: endpoint.upstreamModel,
+        messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+        max_tokens: request.maxTokens,
+        ...withoutUnset({ ...request.sampling }),
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      readChunk: readChatChunk,
+      redact: (text) => (key === "" ? text : text.split(key).join("[redacted]")),
+      isRetryableStatus: isRetryableProviderStatus,
+    },
+    options,
+  );
+}

@@ -1,0 +1,185 @@
+/**
+ * One streamed request to an upstream that answers in server-sent events (vLLM's completions, a
+ * provider's chat completions), as an async sequence of text deltas and a final event. Shared by
+ * both kinds of upstream: timeouts, stall detection, SSE parsing and failure classification live
+ * here once; each client supplies its URL, body and how to read one chunk.
+ */
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { z } from "zod";
+import type { FinishReason } from "../../wire/openai.js";
+import { StallWatch } from "./stall-watch.js";
+import { REQUEST_ERROR_STATUSES, retryAfterSeconds, UpstreamError, type UpstreamEvent, type UpstreamFailurePhase } from "./upstream-error.js";
+
+export interface SseTimeouts {
+  signal: AbortSignal;
+  /** Give up when no first token arrives within this time. */
+  firstTokenTimeoutMs: number;
+  /**
+   * Give up when, after its first token, the upstream sends nothing for this long: one that hangs
+   * mid-answer is a mid-stream failure like one that drops the connection. Only time spent waiting
+   * on the upstream counts, not time the caller spends relaying a token.
+   */
+  tokenStallTimeoutMs: number;
+}
+
+/** What one parsed chunk contributes. */
+export interface ChunkContent {
+  texts: string[];
+  finishReason: FinishReason | null;
+  usage: { promptTokens: number; completionTokens: number; cachedTokens: number } | null;
+}
+
+export interface SseRequest {
+  /** Names the upstream in errors (never carries a credential). */
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+  /** Reads one JSON chunk; null when it does not have the expected shape. */
+  readChunk(json: unknown): ChunkContent | null;
+  /** Hides secrets from messages the upstream sends back (a provider may echo part of a key). */
+  redact?(text: string): string;
+  /**
+   * Whether an HTTP status (other than 200) is this upstream's problem, so another attempt may
+   * succeed; default: everything but the statuses that reject the request itself.
+   */
+  isRetryableStatus?(status: number): boolean;
+}
+
+const ErrorBody = z.union([
+  z.object({ error: z.object({ message: z.string() }) }),
+  z.object({ error: z.string() }),
+  z.object({ message: z.string() }),
+]);
+
+async function upstreamMessage(response: Response): Promise<string> {
+  const text = await response.text().catch(() => "");
+  try {
+    const parsed = ErrorBody.safeParse(JSON.parse(text));
+    if (parsed.success) {
+      const body = parsed.data;
+      if ("message" in body) return body.message;
+      return typeof body.error === "string" ? body.error : body.error.message;
+    }
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.slice(0, 500) || `HTTP ${response.status}`;
+}
+
+const defaultRetryable = (status: number): boolean => !REQUEST_ERROR_STATUSES.has(status);
+
+/** Streams one request. Throws UpstreamError for upstream failures; rethrows aborts. */
+export async function* streamSse(request: SseRequest, timeouts: SseTimeouts): AsyncGenerator<UpstreamEvent> {
+  const redact = request.redact ?? ((text: string) => text);
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(timeouts.signal.reason);
+  if (timeouts.signal.aborted) onAbort();
+  timeouts.signal.addEventListener("abort", onAbort);
+  let sawFirstToken = false;
+  const stall = new StallWatch(timeouts.tokenStallTimeoutMs, () =>
+    controller.abort(new UpstreamError("stall", `${request.name} sent nothing for ${timeouts.tokenStallTimeoutMs} ms mid-answer`)),
+  );
+  const firstTokenTimer = setTimeout(() => {
+    if (!sawFirstToken) controller.abort(new UpstreamError("first-token-timeout", `${request.name} sent no token within ${timeouts.firstTokenTimeoutMs} ms`));
+  }, timeouts.firstTokenTimeoutMs);
+
+  const failure = (err: unknown, phase: UpstreamFailurePhase): unknown => {
+    if (timeouts.signal.aborted) return timeouts.signal.reason ?? err;
+    if (controller.signal.reason instanceof UpstreamError) return controller.signal.reason;
+    if (err instanceof UpstreamError) return err;
+    return new UpstreamError(phase, `${request.name}: ${redact(err instanceof Error ? err.message : String(err))}`);
+  };
+
+  try {
+    let response: Response;
+    try {
+      response = await fetch(request.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...request.headers },
+        body: JSON.stringify(request.body),
+        signal: controller.signal,
+      });
+    } catch (err) {
+      throw failure(err, "connect");
+    }
+    if (response.status !== 200 || !response.body) {
+      const message = redact(await upstreamMessage(response));
+      const retryable = (request.isRetryableStatus ?? defaultRetryable)(response.status);
+      throw new UpstreamError(
+        "status",
+        `${request.name} answered ${response.status}: ${message}`,
+        response.status,
+        retryable,
+        retryAfterSeconds(response.headers.get("retry-after")),
+      );
+    }
+
+    const pending: UpstreamEvent[] = [];
+    let finishReason: FinishReason | null = null;
+    let usage: ChunkContent["usage"] = null;
+    let done = false;
+    let malformed: string | null = null;
+    const parser = createParser({
+      onEvent(event: EventSourceMessage) {
+        if (done || malformed) return;
+        if (event.data === "[DONE]") {
+          done = true;
+          return;
+        }
+        let json: unknown;
+        try {
+          json = JSON.parse(event.data);
+        } catch {
+          malformed = `${request.name} sent malformed SSE data`;
+          return;
+        }
+        const chunk = request.readChunk(json);
+        if (!chunk) {
+          malformed = `${request.name} sent an unexpected chunk`;
+          return;
+        }
+        for (const text of chunk.texts) if (text) pending.push({ kind: "text", text });
+        if (chunk.finishReason) finishReason = chunk.finishReason;
+        if (chunk.usage) usage = chunk.usage;
+      },
+    });
+
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      while (!done) {
+        let read: ReadableStreamReadResult<string>;
+        if (sawFirstToken) stall.waiting();
+        try {
+          read = await reader.read();
+        } catch (err) {
+          throw failure(err, "stream");
+        } finally {
+          stall.received();
+        }
+        if (read.done) break;
+        parser.feed(read.value);
+        if (malformed) throw new UpstreamError("stream", malformed);
+        while (pending.length > 0) {
+          const event = pending.shift()!;
+          if (event.kind === "text") sawFirstToken = true;
+          yield event;
+        }
+      }
+    } finally {
+      reader.cancel().catch(() => undefined);
+    }
+    if (finishReason === null) throw new UpstreamError("stream", `${request.name} ended the stream without a finish reason`);
+    yield { kind: "end", finishReason, usage };
+  } finally {
+    clearTimeout(firstTokenTimer);
+    stall.stop();
+    timeouts.signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** OpenAI's finish reasons, as the gateway reports them ("length" or else "stop"). */
+export function finishReasonOf(reason: string | null | undefined): FinishReason | null {
+  if (!reason) return null;
+  return reason === "length" ? "length" : "stop";
+}
