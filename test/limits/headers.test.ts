@@ -69,6 +69,17 @@ describe("rejectionError", () => {
     expect(err.headers["x-ratelimit-remaining-requests"]).toBe("0");
   });
 
+  it.each<[string, Rejection, RegExp]>([
+    ["daily quota: what is left is the limit minus what was used", { ...base, kind: "tokens_per_day", quotaExhausted: true, limit: 100, used: 70, requested: 40 }, /daily token quota .*: Limit 100, Used 70, Left 30, Requested 40\. The quota resets at 00:00 UTC/],
+    ["daily quota with reservations in flight", { ...base, kind: "tokens_per_day", limit: 100, used: 90, reserved: 20, requested: 30 }, /Limit 100, Used 90 \(20 reserved by requests in flight\), Left 10, Requested 30\. Please try again in/],
+    ["tokens per minute", { ...base, kind: "tokens_per_minute", limit: 1000, used: 950, requested: 100 }, /Limit 1000, Used 950, Left 50, Requested 100\./],
+    ["never a negative amount left", { ...base, kind: "tokens_per_minute", limit: 10, used: 12, requested: 1 }, /Used 12, Left 0, Requested 1/],
+    ["requests per minute", base, /Limit 3, Used 3, Requested 1\. Please try again in/],
+    ["concurrency", { ...base, kind: "max_concurrent", limit: 2, used: 2 }, /Limit 2, In flight 2\. Please try again when one of them finishes/],
+  ])("message figures: %s", (_name, rejection, want) => {
+    expect(rejectionError({ rejection, retryAfterMs: 2_000, usage, scope: "key" }).message).toMatch(want);
+  });
+
   it("names the end user scope in the message", () => {
     const err = rejectionError({ rejection: base, retryAfterMs: 1_000, usage, scope: "end_user" });
     expect(err.message).toContain("end user");

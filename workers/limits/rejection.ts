@@ -24,6 +24,18 @@ function scopeLabel(scope: Scope): string {
   return scope === "key" ? "this API key" : "this end user (the request's `user`) of this API key";
 }
 
+/**
+ * "Limit 100, Used 70, Left 30, Requested 40": the figures in the words agree with each other and
+ * with the x-ratelimit-* headers. Token limits say what is left, and what of the use is only
+ * reserved by requests still running (which usually settle lower).
+ */
+export function usageFigures(r: Rejection): string {
+  if (r.kind === "requests_per_minute") return `Limit ${r.limit}, Used ${r.used}, Requested ${r.requested}`;
+  if (r.kind === "max_concurrent") return `Limit ${r.limit}, In flight ${r.used}`;
+  const reserved = r.reserved ? ` (${r.reserved} reserved by requests in flight)` : "";
+  return `Limit ${r.limit}, Used ${r.used}${reserved}, Left ${Math.max(0, r.limit - r.used)}, Requested ${r.requested}`;
+}
+
 function message(r: Rejection, scope: Scope, retryAfterMs: number): string {
   const where = `${KIND_LABEL[r.kind]} on ${scopeLabel(scope)}`;
   if (r.tooLarge) {
@@ -32,13 +44,10 @@ function message(r: Rejection, scope: Scope, retryAfterMs: number): string {
       : `Request too large for ${where}: Limit ${r.limit}, Requested ${r.requested}. Lower max_tokens or shorten the conversation.`;
   }
   if (r.quotaExhausted) {
-    return `You exceeded the daily token quota for ${scopeLabel(scope)}: Limit ${r.limit}, Used ${r.used}, Requested ${r.requested}. The quota resets at 00:00 UTC (in ${formatResetDuration(retryAfterMs)}).`;
+    return `You exceeded the daily token quota for ${scopeLabel(scope)}: ${usageFigures(r)}. The quota resets at 00:00 UTC (in ${formatResetDuration(retryAfterMs)}).`;
   }
-  if (r.kind === "max_concurrent") {
-    return `Rate limit reached for ${where}: Limit ${r.limit}, In flight ${r.used}. Please try again when one of them finishes.`;
-  }
-  const inFlight = r.kind === "tokens_per_day" ? " (tokens still reserved by requests in flight)" : "";
-  return `Rate limit reached for ${where}${inFlight}: Limit ${r.limit}, Used ${r.used}, Requested ${r.requested}. Please try again in ${formatResetDuration(retryAfterMs)}.`;
+  if (r.kind === "max_concurrent") return `Rate limit reached for ${where}: ${usageFigures(r)}. Please try again when one of them finishes.`;
+  return `Rate limit reached for ${where}: ${usageFigures(r)}. Please try again in ${formatResetDuration(retryAfterMs)}.`;
 }
 
 /** The 429 for a rejection, with Retry-After, x-ratelimit-* and, when retrying is pointless, x-should-retry: false. */

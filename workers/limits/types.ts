@@ -45,6 +45,8 @@ export interface Rejection {
   used: number;
   /** What this request asked for (1 request, or its estimated tokens). */
   requested: number;
+  /** Of `used`, tokens still reserved by requests in flight (daily quota only). */
+  reserved?: number;
 }
 
 /** Input of RateLimiter.admit. */

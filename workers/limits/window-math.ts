@@ -173,7 +173,7 @@ function checkTokensPerDay(view: LedgerView, active: Reservation[], limit: numbe
   const today = utcDay(nowMs);
   const inFlight = active.filter((r) => r.day === today).reduce((sum, r) => sum + r.tokens, 0);
   const committed = used - inFlight;
-  const base = { kind: "tokens_per_day" as const, limit, used, requested: cost };
+  const base = { kind: "tokens_per_day" as const, limit, used, requested: cost, reserved: inFlight };
   if (cost > limit) return { rejection: { ...base, quotaExhausted: false, tooLarge: true }, retryAfterMs: msUntilNextUtcDay(nowMs) };
   if (committed + cost > limit) {
     return { rejection: { ...base, quotaExhausted: true, tooLarge: false }, retryAfterMs: msUntilNextUtcDay(nowMs) };
