@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   await mkdir(stateDir, { recursive: true });
   const adminKey = await readOrCreate(path.join(stateDir, "admin-key"), () => `sk-admin-${randomBytes(18).toString("base64url")}`);
   const started = Date.now();
-  console.log(`Starting Altiplano: ${env.ALTIPLANO_SIMS} simulated GPU workers and the gateway (workerd via ${process.env.ALTIPLANO_RUNTIME === "wrangler" ? "wrangler dev" : "Miniflare"}, local D1)…`);
+  console.log(`Starting Altiplano: ${env.ALTIPLANO_SIMS} simulated GPU workers per pool model and the gateway (workerd via ${process.env.ALTIPLANO_RUNTIME === "wrangler" ? "wrangler dev" : "Miniflare"}, local D1)…`);
   const known = Object.keys(unstable_readConfig({ config: "wrangler.toml" }).vars ?? {});
   const vars = { MODELS: LOCAL_MODELS, ...gatewayVarsFrom({ devVars: await readDevVars(".dev.vars"), env: process.env, knownVars: known }) };
   const poolModels = poolModelIds(vars.MODELS);
