@@ -68,11 +68,11 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
       });
     }
     const { conversation, messages } = begun;
-    // One undo per turn: the generation may undo a failed turn before this function's catch sees it.
+    // One undo per turn: the generation may undo a failed turn before this function's catch sees
+    // it. Marked done only once it succeeded, so a retry after a D1 hiccup still runs.
     let undone = false;
     undo = async (result) => {
       if (undone) return;
-      undone = true;
       await abandonTurn(c.env.DB, {
         owner: input.owner,
         conversationId: conversation.id,
@@ -82,6 +82,7 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
         countFailure: result !== null,
         now: Date.now(),
       });
+      undone = true;
     };
 
     // messages includes the user message just appended; the reply would add one more.
