@@ -2,8 +2,9 @@
  * Retry delays for gateway calls that failed before any response (network errors). Pure: the
  * random source is passed in so tests can pin it.
  */
+import { backoffDelayMs as sharedBackoffMs } from "../wire/backoff.js";
 
-export interface BackoffInput {
+export interface BotBackoffInput {
   /** 1 for the first retry. */
   attempt: number;
   baseMs: number;
@@ -13,7 +14,6 @@ export interface BackoffInput {
 }
 
 /** Exponential backoff with "full jitter" between half and all of the capped delay. */
-export function backoffDelayMs(input: BackoffInput): number {
-  const capped = Math.min(input.maxMs, input.baseMs * 2 ** Math.max(0, input.attempt - 1));
-  return Math.round(capped / 2 + (capped / 2) * input.random);
+export function backoffDelayMs(input: BotBackoffInput): number {
+  return sharedBackoffMs({ attempt: input.attempt, baseMs: input.baseMs, maxMs: input.maxMs, jitter: { random: input.random, low: 0.5, high: 1 } });
 }

@@ -1,4 +1,5 @@
 /** Pure retry timing for the agent's heartbeat loop. */
+import { backoffDelayMs } from "../../wire/backoff.js";
 
 /**
  * Delay before the next poll: the poll interval while heartbeats succeed; after failures,
@@ -13,10 +14,9 @@ export function nextDelayMs(options: {
 }): number {
   const { pollIntervalMs, maxBackoffMs, consecutiveFailures, random } = options;
   if (consecutiveFailures <= 0) return pollIntervalMs;
-  const exponent = Math.min(consecutiveFailures, 20);
-  const base = Math.min(maxBackoffMs, pollIntervalMs * 2 ** exponent);
-  const jittered = base * (0.8 + 0.4 * random());
-  return Math.max(pollIntervalMs, Math.min(maxBackoffMs, Math.round(jittered)));
+  // The first failure already doubles the interval: attempt n waits poll · 2^n.
+  const jittered = backoffDelayMs({ attempt: consecutiveFailures + 1, baseMs: pollIntervalMs, maxMs: maxBackoffMs, jitter: { random: random(), low: 0.8, high: 1.2 } });
+  return Math.max(pollIntervalMs, Math.min(maxBackoffMs, jittered));
 }
 
 /** Whether a preemption endpoint's answer is a notice: 200 with a body other than empty or FALSE. */

@@ -6,6 +6,7 @@
  * hiccup cannot lose a finished reply.
  */
 import type { Context } from "hono";
+import { backoffDelayMs } from "../../wire/backoff.js";
 import type { ChatCompletion, Usage } from "../../wire/openai.js";
 import type { AppEnv } from "../app-env.js";
 import type { GatewayError } from "../errors.js";
@@ -53,18 +54,19 @@ export interface Reply {
 /** Names the GPU worker (or provider) that produced the first token, for operators and tests. */
 export const WORKER_HEADER = "x-altiplano-worker";
 
-const PERSIST_ATTEMPTS = 4;
-const PERSIST_BACKOFF_MS = 150;
+const STORE_ATTEMPTS = 4;
+const STORE_BACKOFF_MS = 150;
+const STORE_BACKOFF_CAP_MS = 2_000;
 
 /** Runs `task` until it succeeds or attempts run out, backing off between tries. */
-export async function withRetries(task: () => Promise<void>, attempts = PERSIST_ATTEMPTS): Promise<void> {
+export async function withRetries(task: () => Promise<void>, attempts = STORE_ATTEMPTS): Promise<void> {
   for (let i = 1; ; i++) {
     try {
       await task();
       return;
     } catch (err) {
       if (i >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, PERSIST_BACKOFF_MS * 2 ** (i - 1)));
+      await new Promise((r) => setTimeout(r, backoffDelayMs({ attempt: i, baseMs: STORE_BACKOFF_MS, maxMs: STORE_BACKOFF_CAP_MS })));
     }
   }
 }
