@@ -13,7 +13,8 @@ import { startBot, type RunningBot } from "../bot/bot.js";
 import { parseBotEnv } from "../bot/config.js";
 import { consoleLogger } from "../bot/logger.js";
 import { unstable_readConfig } from "wrangler";
-import { poolModelIds } from "../workers/models/model-config.js";
+import { isPoolEntry, ModelEntries } from "../workers/models/model-config.js";
+import { parseVars } from "../workers/vars.js";
 import { gatewayVarsFrom, readDevVars } from "./gateway-vars.js";
 import { startStack, type Stack } from "./stack.js";
 
@@ -58,11 +59,12 @@ async function maybeStartBot(stack: Stack, stateDir: string): Promise<RunningBot
   return startBot(config, { logger: consoleLogger });
 }
 
-/** ", and gpt-4o (provider)" for the MODELS entries that are not pool models. */
-function providerNote(models: string, poolModels: readonly string[]): string {
-  const ids = z.array(z.object({ id: z.string() }).loose()).safeParse(JSON.parse(models));
-  const providers = ids.success ? ids.data.map((m) => m.id).filter((id) => !poolModels.includes(id)) : [];
-  return providers.length === 0 ? "" : `, ${providers.join(", ")} (provider)`;
+function parseJson(text: string, name: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${name} is not valid JSON: ${text.slice(0, 80)}`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -74,8 +76,10 @@ async function main(): Promise<void> {
   console.log(`Starting Altiplano: ${env.ALTIPLANO_SIMS} simulated GPU workers per pool model and the gateway (workerd via ${process.env.ALTIPLANO_RUNTIME === "wrangler" ? "wrangler dev" : "Miniflare"}, local D1)…`);
   const known = Object.keys(unstable_readConfig({ config: "wrangler.toml" }).vars ?? {});
   const vars = { MODELS: LOCAL_MODELS, ...gatewayVarsFrom({ devVars: await readDevVars(".dev.vars"), env: process.env, knownVars: known }) };
-  const poolModels = poolModelIds(vars.MODELS);
-  if (poolModels.length === 0) throw new Error("MODELS names no pool model (or does not parse): nothing for the simulated GPU workers to serve.");
+  // The gateway would refuse a bad MODELS on its first request; say so before starting anything.
+  const models = parseVars(ModelEntries, parseJson(vars.MODELS, "MODELS"), "MODELS");
+  const poolModels = models.filter(isPoolEntry).map((m) => m.id);
+  if (poolModels.length === 0) throw new Error("MODELS names no pool model: nothing for the simulated GPU workers to serve.");
   const stack = await startStack({
     vars,
     models: poolModels,
@@ -101,7 +105,7 @@ Altiplano is running (started in ${seconds} s). The GPU workers are simulators, 
 Gateway:   ${stack.url}
 API key:   ${userKey}
 Admin key: ${adminKey}
-Models:    ${poolModels.join(", ")} (GPU pool)${providerNote(vars.MODELS, poolModels)}
+Models:    ${models.map((m) => `${m.id} (${isPoolEntry(m) ? "GPU pool" : "provider"})`).join(", ")}
 Workers:   ${stack.workers.map((w) => `${w.id} (${w.model}) ${w.sim.url}`).join(", ")}
 Discord:   ${bot ? "bot connected" : "off (set DISCORD_TOKEN and DISCORD_APPLICATION_ID to start the bot; see bot/README.md)"}
 
