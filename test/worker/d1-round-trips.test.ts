@@ -5,12 +5,12 @@
  * (fetch to the worker URL), since this test counts database calls, not model behaviour. The
  * pool snapshot is a Durable Object call at most once a second per isolate, not per request.
  */
-import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import app from "../../workers/index.js";
 import type { Env } from "../../workers/env.js";
-import { ADMIN_KEY, seedKey } from "./helpers.js";
+import { ADMIN_KEY, registerWorker, seedKey } from "./helpers.js";
 
 const WORKER_URL = "http://gpu-worker.test";
 
@@ -58,23 +58,6 @@ function cannedCompletion(): Response {
   return new Response(body, { headers: { "content-type": "text/event-stream" } });
 }
 
-/** Registers the canned worker in the pool the way an agent does. */
-async function registerWorker(): Promise<void> {
-  const res = await SELF.fetch("https://gateway.test/pool/heartbeat", {
-    method: "POST",
-    headers: { authorization: "Bearer pool-test-token", "content-type": "application/json" },
-    body: JSON.stringify({
-      workerId: "w1",
-      url: WORKER_URL,
-      models: [{ id: "vicuna-13b-v1.5", maxModelLen: 4096 }],
-      state: "ready",
-      healthy: true,
-      load: { running: 0, waiting: 0, kvCacheUsage: 0, prefixCacheHitRate: 0, tokensPerSecond: 0 },
-    }),
-  });
-  expect(res.status).toBe(200);
-}
-
 function setup(log: string[], worker: () => Response = cannedCompletion): Env {
   const realFetch = globalThis.fetch;
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
@@ -105,7 +88,7 @@ async function send(testEnv: Env, key: string, method: string, path: string, bod
   return { status: res.status, headers: res.headers, text };
 }
 
-beforeEach(registerWorker);
+beforeEach(() => registerWorker("w1", WORKER_URL));
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -38,3 +38,20 @@ export async function expectOpenAIError(res: Response, status: number, code: str
   if (error.code !== code) throw new Error(`expected code ${code}, got ${String(error.code)} in ${text}`);
   return { message: error.message, type: error.type, param: error.param, code: error.code };
 }
+
+/** Joins a (fake) GPU worker at `url` to the pool as its agent would, ready and idle. */
+export async function registerWorker(workerId: string, url: string, model = "vicuna-13b-v1.5"): Promise<void> {
+  const res = await SELF.fetch(`${BASE}/pool/heartbeat`, {
+    method: "POST",
+    headers: { authorization: "Bearer pool-test-token", "content-type": "application/json" },
+    body: JSON.stringify({
+      workerId,
+      url,
+      models: [{ id: model, maxModelLen: 4096 }],
+      state: "ready",
+      healthy: true,
+      load: { running: 0, waiting: 0, kvCacheUsage: 0, prefixCacheHitRate: 0, tokensPerSecond: 0 },
+    }),
+  });
+  if (res.status !== 200) throw new Error(`heartbeat for ${workerId} failed: ${res.status} ${await res.text()}`);
+}

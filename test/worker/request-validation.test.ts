@@ -3,10 +3,9 @@
  * sampling fields common tools send accepted and passed through to vLLM, `developer` read as
  * `system`, and what cannot be honoured refused by name.
  */
-import { SELF } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { call, expectOpenAIError, seedKey } from "./helpers.js";
+import { call, expectOpenAIError, registerWorker, seedKey } from "./helpers.js";
 
 const MODEL = "vicuna-13b-v1.5";
 const WORKER_URL = "http://validation-worker.test";
@@ -45,19 +44,7 @@ describe("validation messages say what was expected", () => {
 
 describe("what common tools send is accepted and reaches vLLM", () => {
   it("passes presence/frequency penalties, seed and logit_bias through; logprobs: false and developer are fine", async () => {
-    const heartbeat = await SELF.fetch("https://gateway.test/pool/heartbeat", {
-      method: "POST",
-      headers: { authorization: "Bearer pool-test-token", "content-type": "application/json" },
-      body: JSON.stringify({
-        workerId: "validation-w1",
-        url: WORKER_URL,
-        models: [{ id: MODEL, maxModelLen: 4096 }],
-        state: "ready",
-        healthy: true,
-        load: { running: 0, waiting: 0, kvCacheUsage: 0, prefixCacheHitRate: 0, tokensPerSecond: 0 },
-      }),
-    });
-    expect(heartbeat.status).toBe(200);
+    await registerWorker("validation-w1", WORKER_URL);
     const sent: unknown[] = [];
     const realFetch = globalThis.fetch;
     vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {

@@ -5,9 +5,9 @@
  */
 import { z } from "zod";
 import type { ChatMessage } from "../../wire/openai.js";
-import { finishReasonOf, streamSse, type ChunkContent, type SseTimeouts } from "./sse-upstream.js";
+import { finishReasonOf, streamSse, UsageChunk, usageOfChunk, type ChunkContent, type SseTimeouts } from "./sse-upstream.js";
 import type { UpstreamEvent } from "./upstream-error.js";
-import type { VllmSampling } from "./vllm-client.js";
+import { definedFields, type VllmSampling } from "./vllm-client.js";
 
 export interface ProviderEndpoint {
   /** The model id clients use here; names the provider in messages. */
@@ -21,7 +21,7 @@ export interface ProviderEndpoint {
 export interface ProviderChatRequest {
   messages: readonly ChatMessage[];
   maxTokens: number;
-  sampling: VllmSampling & { logprobs?: boolean | null; top_logprobs?: number | null };
+  sampling: VllmSampling;
 }
 
 const ChatChunk = z.object({
@@ -34,13 +34,7 @@ const ChatChunk = z.object({
     )
     .optional()
     .default([]),
-  usage: z
-    .object({
-      prompt_tokens: z.number(),
-      completion_tokens: z.number(),
-      prompt_tokens_details: z.object({ cached_tokens: z.number().nullish() }).nullish(),
-    })
-    .nullish(),
+  usage: UsageChunk,
 });
 
 function readChatChunk(json: unknown): ChunkContent | null {
@@ -48,13 +42,10 @@ function readChatChunk(json: unknown): ChunkContent | null {
   if (!chunk.success) return null;
   let finishReason: ChunkContent["finishReason"] = null;
   for (const choice of chunk.data.choices) finishReason = finishReasonOf(choice.finish_reason) ?? finishReason;
-  const usage = chunk.data.usage;
   return {
     texts: chunk.data.choices.map((c) => c.delta?.content ?? ""),
     finishReason,
-    usage: usage
-      ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0 }
-      : null,
+    usage: usageOfChunk(chunk.data.usage),
   };
 }
 
@@ -65,10 +56,6 @@ function readChatChunk(json: unknown): ChunkContent | null {
  */
 export function isRetryableProviderStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500;
-}
-
-function withoutUnset(fields: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0)));
 }
 
 /** Streams one chat completion. Throws UpstreamError for provider failures; rethrows aborts. */
@@ -83,7 +70,7 @@ export function streamProviderChat(endpoint: ProviderEndpoint, request: Provider
         model: endpoint.upstreamModel,
         messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
         max_tokens: request.maxTokens,
-        ...withoutUnset({ ...request.sampling }),
+        ...definedFields(request.sampling),
         stream: true,
         stream_options: { include_usage: true },
       },

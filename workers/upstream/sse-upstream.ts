@@ -22,6 +22,20 @@ export interface SseTimeouts {
   tokenStallTimeoutMs: number;
 }
 
+/** OpenAI's usage object, as vLLM and providers send it in a stream's last chunk. */
+export const UsageChunk = z
+  .object({
+    prompt_tokens: z.number(),
+    completion_tokens: z.number(),
+    prompt_tokens_details: z.object({ cached_tokens: z.number().nullish() }).nullish(),
+  })
+  .nullish();
+
+/** A chunk's usage in the gateway's terms (null when the chunk carries none). */
+export function usageOfChunk(usage: z.infer<typeof UsageChunk>): ChunkContent["usage"] {
+  return usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0 } : null;
+}
+
 /** What one parsed chunk contributes. */
 export interface ChunkContent {
   texts: string[];

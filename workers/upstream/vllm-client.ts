@@ -3,7 +3,7 @@
  * the gateway rendered, plus the ids of any answer already sent when a stream is resumed here.
  */
 import { z } from "zod";
-import { finishReasonOf, streamSse, type ChunkContent, type SseTimeouts } from "./sse-upstream.js";
+import { finishReasonOf, streamSse, UsageChunk, usageOfChunk, type ChunkContent, type SseTimeouts } from "./sse-upstream.js";
 import type { UpstreamEvent } from "./upstream-error.js";
 
 export interface Backend {
@@ -35,13 +35,7 @@ const CompletionChunk = z.object({
     .array(z.object({ text: z.string().optional().default(""), finish_reason: z.string().nullish() }))
     .optional()
     .default([]),
-  usage: z
-    .object({
-      prompt_tokens: z.number(),
-      completion_tokens: z.number(),
-      prompt_tokens_details: z.object({ cached_tokens: z.number().nullish() }).nullish(),
-    })
-    .nullish(),
+  usage: UsageChunk,
 });
 
 function readCompletionChunk(json: unknown): ChunkContent | null {
@@ -49,18 +43,15 @@ function readCompletionChunk(json: unknown): ChunkContent | null {
   if (!chunk.success) return null;
   let finishReason: ChunkContent["finishReason"] = null;
   for (const choice of chunk.data.choices) finishReason = finishReasonOf(choice.finish_reason) ?? finishReason;
-  const usage = chunk.data.usage;
   return {
     texts: chunk.data.choices.map((c) => c.text),
     finishReason,
-    usage: usage
-      ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0 }
-      : null,
+    usage: usageOfChunk(chunk.data.usage),
   };
 }
 
-/** Drops unset fields so vLLM applies its own defaults. */
-function definedFields(sampling: VllmSampling): Record<string, unknown> {
+/** The set sampling fields only, so the upstream applies its own defaults to the rest. */
+export function definedFields(sampling: VllmSampling): Record<string, unknown> {
   return Object.fromEntries(Object.entries(sampling).filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0)));
 }
 
