@@ -3,9 +3,9 @@
  * configuration parsing, conversation mapping, usage wording and the reply view.
  */
 import { describe, expect, it } from "vitest";
-import { accessDeniedWords, decideAccess } from "../../bot/access.js";
+import { accessDeniedWords, decideAccess, type AccessContext, type AccessDecision } from "../../bot/access.js";
 import { backoffDelayMs } from "../../bot/backoff.js";
-import { parseBotEnv } from "../../bot/config.js";
+import { parseBotEnv, type AccessConfig } from "../../bot/config.js";
 import { conversationKeyFor, stripBotMention, threadNameFor } from "../../bot/conversation-key.js";
 import { decideEdit } from "../../bot/edit-schedule.js";
 import { errorToWords, formatSeconds } from "../../bot/errors-to-words.js";
@@ -14,33 +14,41 @@ import { STATUS_RESERVE_CHARS, viewReply } from "../../bot/reply-view.js";
 import { openFenceAtEnd } from "../../bot/split-message.js";
 import { usageToWords } from "../../bot/usage-words.js";
 
+type RefusalReason = Extract<AccessDecision, { allowed: false }>["reason"];
+
 const err = (a: ConstructorParameters<typeof GatewayCallError>[0]) => new GatewayCallError(a);
 
 describe("errorToWords", () => {
-  const cases: Array<[string, unknown, RegExp]> = [
-    ["rate limited with Retry-After", err({ message: "x", status: 429, code: "rate_limit_exceeded", retryAfterSeconds: 12 }), /too quickly\. Please try again in 12 s\./],
-    ["rate limited, fractional Retry-After rounds up", err({ message: "x", status: 429, code: "rate_limit_exceeded", retryAfterSeconds: 0.2 }), /try again in 1 s\./],
-    ["rate limited for minutes", err({ message: "x", status: 429, code: "rate_limit_exceeded", retryAfterSeconds: 300 }), /try again in 5 min\./],
-    ["rate limited without Retry-After", err({ message: "x", status: 429, code: "rate_limit_exceeded" }), /try again in a little while/],
-    ["quota used up (code)", err({ message: "x", status: 429, code: "insufficient_quota", shouldRetry: false }), /used up your allowance/],
-    ["quota used up (x-should-retry only)", err({ message: "x", status: 429, code: null, shouldRetry: false, retryAfterSeconds: 5 }), /used up your allowance/],
-    ["no workers", err({ message: "x", status: 503, code: "no_workers" }), /No GPU is available/],
-    ["overloaded", err({ message: "x", status: 503, code: "overloaded" }), /GPUs are busy/],
-    ["busy conversation", err({ message: "x", status: 409, code: "conversation_busy" }), /still answering the previous message/],
-    ["too long", err({ message: "x", status: 413 }), /too long/],
-    ["gone", err({ message: "x", status: 404 }), /lost track of this conversation/],
-    ["bad key", err({ message: "x", status: 401 }), /not allowed to use the chat service/],
-    ["bad request", err({ message: "x", status: 400 }), /couldn't accept that message/],
-    ["backend 500", err({ message: "x", status: 500 }), /backend failed/],
-    ["backend 502 mid-stream", err({ message: "x", status: 502 }), /backend failed/],
-    ["unreachable gateway", err({ message: "x", status: 0 }), /can't reach the chat service/],
-    ["connection lost mid-reply", err({ message: "x", status: 0, code: "connection_lost" }), /lost the connection to the chat service while answering/],
-    ["any other exception", new TypeError("Cannot read properties of undefined"), /went wrong on my side/],
+  // The whole sentence a user sees for each failure: the retry time as formatSeconds writes it,
+  // the quota wording, which command helps; never the gateway's own message ("x" here).
+  const cases: Array<[string, unknown, string]> = [
+    ["rate limited with Retry-After", err({ message: "x", status: 429, code: "rate_limit_exceeded", retryAfterSeconds: 12 }), "You're sending messages too quickly. Please try again in 12 s."],
+    ["rate limited, fractional Retry-After rounds up", err({ message: "x", status: 429, code: "rate_limit_exceeded", retryAfterSeconds: 0.2 }), "You're sending messages too quickly. Please try again in 1 s."],
+    ["rate limited for minutes", err({ message: "x", status: 429, code: "rate_limit_exceeded", retryAfterSeconds: 300 }), "You're sending messages too quickly. Please try again in 5 min."],
+    ["rate limited for hours", err({ message: "x", status: 429, code: "rate_limit_exceeded", retryAfterSeconds: 7500 }), "You're sending messages too quickly. Please try again in 2 h 5 min."],
+    ["rate limited without Retry-After", err({ message: "x", status: 429, code: "rate_limit_exceeded" }), "You're sending messages too quickly. Please try again in a little while."],
+    ["rate limited with Retry-After 0", err({ message: "x", status: 429, code: "rate_limit_exceeded", retryAfterSeconds: 0 }), "You're sending messages too quickly. Please try again in a little while."],
+    ["quota used up (code)", err({ message: "x", status: 429, code: "insufficient_quota", shouldRetry: false }), "You've used up your allowance for now. Check `/usage` to see when it resets."],
+    ["quota used up (x-should-retry only): no retry time offered", err({ message: "x", status: 429, code: null, shouldRetry: false, retryAfterSeconds: 5 }), "You've used up your allowance for now. Check `/usage` to see when it resets."],
+    ["no workers", err({ message: "x", status: 503, code: "no_workers" }), "No GPU is available to answer right now. Please try again in a few minutes."],
+    ["workers unavailable (any other 503)", err({ message: "x", status: 503, code: "workers_unavailable" }), "No GPU is available to answer right now. Please try again in a few minutes."],
+    ["overloaded", err({ message: "x", status: 503, code: "overloaded" }), "All the GPUs are busy right now. Please try again in a minute."],
+    ["busy conversation", err({ message: "x", status: 409, code: "conversation_busy" }), "I'm still answering the previous message here. Send yours again when I'm done."],
+    ["too long", err({ message: "x", status: 413 }), "That's too long for me to read in one go. Try a shorter message, or `/reset` to start fresh."],
+    ["gone", err({ message: "x", status: 404 }), "I lost track of this conversation. Send your message again, or `/reset` to start fresh."],
+    ["bad key", err({ message: "x", status: 401 }), "I'm not allowed to use the chat service right now. Please tell the server admins."],
+    ["forbidden", err({ message: "x", status: 403 }), "I'm not allowed to use the chat service right now. Please tell the server admins."],
+    ["bad request", err({ message: "x", status: 400 }), "The chat service couldn't accept that message. Try rephrasing it, or `/reset` to start fresh."],
+    ["backend 500", err({ message: "x", status: 500 }), "The model backend failed while answering. Please try again in a moment."],
+    ["backend 502 mid-stream", err({ message: "x", status: 502 }), "The model backend failed while answering. Please try again in a moment."],
+    ["unreachable gateway", err({ message: "x", status: 0 }), "I can't reach the chat service right now. Please try again in a minute."],
+    ["connection lost mid-reply", err({ message: "x", status: 0, code: "connection_lost" }), "I lost the connection to the chat service while answering. Please try again."],
+    ["any other exception", new TypeError("Cannot read properties of undefined"), "Something went wrong on my side while answering. Please try again."],
   ];
   for (const [name, error, words] of cases) {
     it(name, () => {
       const text = errorToWords(error);
-      expect(text).toMatch(words);
+      expect(text).toBe(words);
       expect(text).not.toMatch(/undefined|TypeError|Error:|\bat\b.*:\d+/);
     });
   }
@@ -95,8 +103,20 @@ describe("decideAccess", () => {
     ["guild lists do not apply in DMs", { ...open, allowedGuildIds: ["2"], allowedRoleIds: ["200"] }, { guildId: null, channelIds: ["5"], roleIds: [] }, true],
   ])("%s", (_name, config, context, allowed) => expect(decideAccess(config, context).allowed).toBe(allowed));
 
-  it("explains every refusal", () => {
-    for (const reason of ["dms_off", "guild", "channel", "role"] as const) expect(accessDeniedWords(reason).length).toBeGreaterThan(10);
+  // Each refusal, decided from configuration, and the exact words the bot replies with.
+  const refusals: Array<[string, AccessConfig, AccessContext, RefusalReason, string]> = [
+    ["DMs off", { ...open, allowDms: false }, { guildId: null, channelIds: ["5"], roleIds: [] }, "dms_off", "I don't answer direct messages here. Mention me in a server channel instead."],
+    ["guild not listed", { ...open, allowedGuildIds: ["2"] }, ctx, "guild", "I'm not enabled on this server."],
+    ["channel not listed", { ...open, allowedChannelIds: ["12"] }, ctx, "channel", "I'm not enabled in this channel. Try one of the channels the server admins set up for me."],
+    ["member lacks the roles", { ...open, allowedRoleIds: ["200"] }, ctx, "role", "You don't have a role that may use me. Ask the server admins for access."],
+    ["the guild is checked before the channel and role", { ...open, allowedGuildIds: ["2"], allowedChannelIds: ["12"], allowedRoleIds: ["200"] }, ctx, "guild", "I'm not enabled on this server."],
+    ["the channel is checked before the role", { ...open, allowedChannelIds: ["12"], allowedRoleIds: ["200"] }, ctx, "channel", "I'm not enabled in this channel. Try one of the channels the server admins set up for me."],
+  ];
+  it.each(refusals)("refused, %s: says so in words", (_name, config, context, reason, words) => {
+    const decision = decideAccess(config, context);
+    expect(decision).toEqual({ allowed: false, reason });
+    if (decision.allowed) throw new Error("unreachable");
+    expect(accessDeniedWords(decision.reason)).toBe(words);
   });
 });
 
