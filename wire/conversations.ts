@@ -4,7 +4,7 @@
  * gateway's internals.
  */
 import { z } from "zod";
-import { SamplingParams } from "./openai.js";
+import { SamplingParams, type SameShape } from "./openai.js";
 
 export const MessageStatus = z.enum(["complete", "length", "cancelled", "failed"]);
 export type MessageStatus = z.infer<typeof MessageStatus>;
@@ -73,3 +73,53 @@ export const TURN_HEADERS = {
   userMessageId: "x-user-message-id",
   assistantMessageId: "x-message-id",
 } as const;
+
+/*
+ * Response schemas for the objects above (the OpenAPI description is built from them), checked
+ * against the interfaces at compile time so the two cannot drift apart.
+ */
+
+export const ConversationSchema = z.object({
+  id: z.string(),
+  object: z.literal("conversation"),
+  model: z.string(),
+  system_prompt: z.string().nullable(),
+  metadata: z.record(z.string(), z.string()),
+  external_id: z.string().nullable(),
+  user: z.string().nullable(),
+  created_at: z.number().int(),
+  updated_at: z.number().int(),
+});
+
+export const ConversationMessageSchema = z.object({
+  id: z.string(),
+  object: z.literal("conversation.message"),
+  role: z.enum(["user", "assistant"]),
+  content: z.string(),
+  /** Assistant messages only: how the generation ended. */
+  status: MessageStatus.nullable(),
+  created_at: z.number().int(),
+});
+
+export const ConversationWithMessagesSchema = ConversationSchema.extend({ messages: z.array(ConversationMessageSchema) });
+
+export const ConversationListSchema = z.object({
+  object: z.literal("list"),
+  data: z.array(ConversationSchema),
+  has_more: z.boolean(),
+  /** Pass as `after` to get the next page. */
+  last_id: z.string().nullable(),
+});
+
+export const ConversationDeletedSchema = z.object({
+  id: z.string(),
+  object: z.literal("conversation.deleted"),
+  deleted: z.literal(true),
+});
+
+const conversationSchemasMatch: [
+  SameShape<z.infer<typeof ConversationSchema>, Conversation>,
+  SameShape<z.infer<typeof ConversationMessageSchema>, ConversationMessage>,
+  SameShape<z.infer<typeof ConversationWithMessagesSchema>, ConversationWithMessages>,
+  SameShape<z.infer<typeof ConversationListSchema>, ConversationList>,
+] = [true, true, true, true];

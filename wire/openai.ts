@@ -128,3 +128,73 @@ export const ErrorBodySchema = z.object({
     code: z.string().nullable(),
   }),
 });
+
+/*
+ * Response schemas for the objects above, so the OpenAPI description and clients can be built from
+ * schemas too. The interfaces stay the gateway's source of truth; each schema is checked against
+ * its interface at compile time (SameShape), so the two cannot drift apart silently.
+ */
+
+/** True only when A and B are mutually assignable; used as a compile-time check, never at run time. */
+export type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+const FinishReasonSchema = z.enum(["stop", "length"]);
+
+export const UsageSchema = z.object({
+  prompt_tokens: z.number().int(),
+  completion_tokens: z.number().int(),
+  total_tokens: z.number().int(),
+  prompt_tokens_details: z.object({ cached_tokens: z.number().int() }).optional(),
+});
+
+export const ChatCompletionSchema = z.object({
+  id: z.string(),
+  object: z.literal("chat.completion"),
+  created: z.number().int(),
+  model: z.string(),
+  choices: z.array(
+    z.object({
+      index: z.number().int(),
+      message: z.object({ role: z.literal("assistant"), content: z.string() }),
+      finish_reason: FinishReasonSchema,
+      logprobs: z.null(),
+    }),
+  ),
+  usage: UsageSchema,
+});
+
+/** One `data:` event of a streamed answer; the stream ends with `data: [DONE]`. */
+export const ChatCompletionChunkSchema = z.object({
+  id: z.string(),
+  object: z.literal("chat.completion.chunk"),
+  created: z.number().int(),
+  model: z.string(),
+  choices: z.array(
+    z.object({
+      index: z.number().int(),
+      delta: z.object({ role: z.literal("assistant").optional(), content: z.string().optional() }),
+      finish_reason: FinishReasonSchema.nullable(),
+      logprobs: z.null(),
+    }),
+  ),
+  usage: UsageSchema.nullish(),
+});
+
+export const ModelCardSchema = z.object({
+  id: z.string(),
+  object: z.literal("model"),
+  created: z.number().int(),
+  /** "gpu-pool", or "provider:<host>" for an external API. */
+  owned_by: z.string(),
+  context_length: z.number().int().optional(),
+});
+
+export const ModelListSchema = z.object({ object: z.literal("list"), data: z.array(ModelCardSchema) });
+
+const responseSchemasMatch: [
+  SameShape<z.infer<typeof UsageSchema>, Usage>,
+  SameShape<z.infer<typeof ChatCompletionSchema>, ChatCompletion>,
+  SameShape<z.infer<typeof ChatCompletionChunkSchema>, ChatCompletionChunk>,
+  SameShape<z.infer<typeof ModelCardSchema>, ModelCard>,
+  SameShape<z.infer<typeof ErrorBodySchema>, ErrorBody>,
+] = [true, true, true, true, true];

@@ -8,6 +8,8 @@ import { newId } from "./auth/key-material.js";
 import { authenticate } from "./auth/middleware.js";
 import { GatewayError, toGatewayError } from "./errors.js";
 import { cors } from "./http/cors.js";
+import { notFoundOrMethodNotAllowed } from "./http/method-not-allowed.js";
+import { openApiRoutes } from "./routes/openapi.js";
 import { adminKeysRoutes } from "./routes/admin-keys.js";
 import { chatCompletionsRoutes } from "./routes/chat-completions.js";
 import { conversationsRoutes } from "./routes/conversations.js";
@@ -33,6 +35,8 @@ app.use(async (c, next) => {
 // Before authentication: a browser's preflight carries no key. Off unless CORS_ALLOWED_ORIGINS is set.
 app.use(cors);
 app.get("/health", (c) => c.json({ ok: true }));
+// Public like /health: the description of the API is read before anyone has a key.
+app.route("/openapi.json", openApiRoutes);
 app.use("/v1/*", authenticate);
 app.use("/v1/*", countRefusals);
 app.use("/v1/*", rateLimitHeadersOnEveryResponse);
@@ -47,15 +51,8 @@ app.route("/pool", poolRoutes);
 app.route("/admin/pool", adminPoolRoutes);
 app.route("/metrics", metricsRoutes);
 
-app.notFound((c) => {
-  const err = new GatewayError({
-    status: 404,
-    type: "invalid_request_error",
-    message: `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`,
-    code: "unknown_route",
-  });
-  return c.json(err.toBody(), err.status);
-});
+// A known path with a method it does not serve is a 405 with Allow, from the route table above.
+app.notFound(notFoundOrMethodNotAllowed(() => app.routes));
 
 app.onError((err, c) => {
   const gatewayError = toGatewayError(err);

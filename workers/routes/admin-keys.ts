@@ -10,7 +10,7 @@ import { notFound } from "../errors.js";
 import { readJsonBody } from "../http/json-body.js";
 import { effectiveLimits, limitsToBody, LimitsBody, parseStoredLimits, patchStoredLimits } from "../limits/config.js";
 
-const CreateKeyBody = z
+export const CreateKeyBody = z
   .object({
     name: z.string().trim().min(1).max(128),
     role: z.enum(["admin", "user", "bot"]),
@@ -18,7 +18,7 @@ const CreateKeyBody = z
   })
   .strict();
 
-const PatchKeyBody = z
+export const PatchKeyBody = z
   .object({
     /** Merged into the key's overrides field by field; null clears every override. */
     limits: LimitsBody.nullable(),

@@ -11,7 +11,7 @@ import { readJsonBody } from "../http/json-body.js";
 import { toChatConversation } from "../prompt/index.js";
 import { endUserOf } from "./end-user.js";
 
-const ChatCompletionBody = z
+export const ChatCompletionBody = z
   .object({
     model: z.string().min(1).max(128),
     messages: z.array(ChatMessage).min(1).max(1_000),

@@ -41,8 +41,8 @@ function messageView(row: MessageRow): ConversationMessage {
   return { id: row.id, object: "conversation.message", role: row.role, content: row.content, status: row.status, created_at: row.createdAt };
 }
 
-const UserQuery = z.object({ user: z.string().min(1).max(256).optional() });
-const ListQuery = UserQuery.extend({
+export const UserQuery = z.object({ user: z.string().min(1).max(256).optional() });
+export const ListQuery = UserQuery.extend({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   after: z.string().min(1).max(64).optional(),
   external_id: z.string().min(1).max(256).optional(),

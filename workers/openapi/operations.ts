@@ -1,0 +1,178 @@
+/**
+ * What each route of the app takes and answers, as data: the document builder turns this table into
+ * OpenAPI paths. Request bodies and query parameters are the schemas the routes validate with;
+ * test/worker/api-openapi.test.ts fails when a route the app mounts is missing here.
+ */
+import type { z } from "zod";
+import { UserQuery, ListQuery } from "../routes/conversations.js";
+import { AdminUsageQuery, UsageQuery } from "../routes/usage-query.js";
+import type { ComponentName } from "./schemas.js";
+
+/** Who may call: an API key (any role), an admin key, the pool token, the metrics token or an admin key, or anyone. */
+export type Access = "key" | "admin" | "pool" | "metrics" | "public";
+
+export interface PathParam {
+  name: string;
+  description: string;
+  /** Allowed values, when the path segment is one of a few words. */
+  values?: readonly string[];
+}
+
+export interface OperationSpec {
+  method: "get" | "post" | "patch" | "delete";
+  /** OpenAPI-style path, `{id}` for parameters. */
+  path: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  params?: readonly PathParam[];
+  query?: z.ZodObject;
+  body?: ComponentName;
+  /**
+   * Success status → a JSON component, `"document"` for a JSON object without a schema of its own,
+   * `"text"` for Prometheus text, or `"turn"` for a chat answer (JSON, or SSE when streamed).
+   */
+  success: { status: number; description: string; body: ComponentName | "document" | "text" | "turn" }[];
+  /** Error statuses this route answers besides the ones every route of its access answers. */
+  errors?: readonly number[];
+}
+
+const CONVERSATION_ID: PathParam = { name: "id", description: "Conversation id (`conv_…`)." };
+const KEY_ID: PathParam = { name: "id", description: "API key id." };
+const WORKER_ID: PathParam = { name: "id", description: "Pool worker id (the agent's `workerId`)." };
+
+/** Sampling fields, limits and model errors every generating route can answer. */
+const GENERATION_ERRORS = [400, 404, 409, 413, 415, 429, 502, 503, 504] as const;
+
+export const OPERATIONS: readonly OperationSpec[] = [
+  {
+    method: "get", path: "/health", summary: "Liveness of the gateway.", tag: "meta", access: "public",
+    success: [{ status: 200, description: "The gateway is up.", body: "Health" }],
+  },
+  {
+    method: "get", path: "/openapi.json", summary: "This OpenAPI 3.1 description.", tag: "meta", access: "public",
+    success: [{ status: 200, description: "The OpenAPI document.", body: "document" }],
+  },
+  {
+    method: "get", path: "/v1/models", summary: "List the served models.", tag: "models", access: "key",
+    success: [{ status: 200, description: "Every configured model.", body: "ModelList" }],
+  },
+  {
+    method: "get", path: "/v1/models/{id}", summary: "One model.", tag: "models", access: "key",
+    params: [{ name: "id", description: "Model id; may contain `/`." }],
+    success: [{ status: 200, description: "The model.", body: "Model" }],
+    errors: [404],
+  },
+  {
+    method: "post", path: "/v1/chat/completions", summary: "OpenAI-compatible chat completion (stateless).", tag: "chat", access: "key",
+    body: "ChatCompletionRequest",
+    success: [{ status: 200, description: "A `chat.completion`, or with `stream: true` a stream of `chat.completion.chunk` events.", body: "turn" }],
+    errors: GENERATION_ERRORS,
+  },
+  {
+    method: "post", path: "/v1/conversations", summary: "Create a conversation (idempotent per `external_id`).", tag: "conversations", access: "key",
+    body: "CreateConversationRequest",
+    success: [
+      { status: 201, description: "Created.", body: "Conversation" },
+      { status: 200, description: "The existing conversation with this `external_id`.", body: "Conversation" },
+    ],
+    errors: [400, 404, 413, 415],
+  },
+  {
+    method: "get", path: "/v1/conversations", summary: "List conversations, newest first.", tag: "conversations", access: "key",
+    query: ListQuery,
+    success: [{ status: 200, description: "A page of conversations.", body: "ConversationList" }],
+    errors: [400],
+  },
+  {
+    method: "get", path: "/v1/conversations/{id}", summary: "A conversation with its messages.", tag: "conversations", access: "key",
+    params: [CONVERSATION_ID], query: UserQuery.strict(),
+    success: [{ status: 200, description: "The conversation.", body: "ConversationWithMessages" }],
+    errors: [400, 404],
+  },
+  {
+    method: "delete", path: "/v1/conversations/{id}", summary: "Delete a conversation and its messages.", tag: "conversations", access: "key",
+    params: [CONVERSATION_ID], query: UserQuery.strict(),
+    success: [{ status: 200, description: "Deleted.", body: "ConversationDeleted" }],
+    errors: [400, 404],
+  },
+  {
+    method: "post", path: "/v1/conversations/{id}/messages", summary: "A turn: the user message in, the assistant reply out.", tag: "conversations", access: "key",
+    params: [CONVERSATION_ID], body: "TurnRequest",
+    success: [{ status: 200, description: "The reply as `chat.completion` or chunk stream; headers x-conversation-id, x-user-message-id, x-message-id.", body: "turn" }],
+    errors: GENERATION_ERRORS,
+  },
+  {
+    method: "post", path: "/v1/conversations/{id}/regenerate", summary: "Replace the last assistant reply.", tag: "conversations", access: "key",
+    params: [CONVERSATION_ID], body: "RegenerateRequest",
+    success: [{ status: 200, description: "The new reply as `chat.completion` or chunk stream.", body: "turn" }],
+    errors: GENERATION_ERRORS,
+  },
+  {
+    method: "get", path: "/v1/usage", summary: "The caller's usage per day and model, with the limits that apply.", tag: "usage", access: "key",
+    query: UsageQuery,
+    success: [{ status: 200, description: "The usage report.", body: "UsageReport" }],
+    errors: [400],
+  },
+  {
+    method: "post", path: "/admin/keys", summary: "Create an API key (plaintext shown once).", tag: "admin", access: "admin",
+    body: "CreateKeyRequest",
+    success: [{ status: 201, description: "The key, with its plaintext.", body: "ApiKeyCreated" }],
+    errors: [400, 413, 415],
+  },
+  {
+    method: "get", path: "/admin/keys", summary: "List API keys (prefixes only).", tag: "admin", access: "admin",
+    success: [{ status: 200, description: "Every key.", body: "ApiKeyList" }],
+  },
+  {
+    method: "get", path: "/admin/keys/{id}", summary: "One API key.", tag: "admin", access: "admin",
+    params: [KEY_ID],
+    success: [{ status: 200, description: "The key.", body: "ApiKey" }],
+    errors: [404],
+  },
+  {
+    method: "patch", path: "/admin/keys/{id}", summary: "Change a key's limit overrides.", tag: "admin", access: "admin",
+    params: [KEY_ID], body: "PatchKeyRequest",
+    success: [{ status: 200, description: "The key with its new limits.", body: "ApiKey" }],
+    errors: [400, 404, 413, 415],
+  },
+  {
+    method: "delete", path: "/admin/keys/{id}", summary: "Revoke an API key.", tag: "admin", access: "admin",
+    params: [KEY_ID],
+    success: [{ status: 200, description: "The revoked key.", body: "ApiKey" }],
+    errors: [404],
+  },
+  {
+    method: "get", path: "/admin/usage", summary: "Usage across keys, per key, day and model.", tag: "admin", access: "admin",
+    query: AdminUsageQuery,
+    success: [{ status: 200, description: "The usage report.", body: "AdminUsageReport" }],
+    errors: [400],
+  },
+  {
+    method: "get", path: "/admin/pool", summary: "GPU pool workers and desired replicas per model.", tag: "pool", access: "admin",
+    success: [{ status: 200, description: "The pool.", body: "AdminPool" }],
+  },
+  {
+    method: "post", path: "/admin/pool/workers/{id}/{action}", summary: "Drain, cordon or uncordon a worker.", tag: "pool", access: "admin",
+    params: [WORKER_ID, { name: "action", description: "What to do with the worker.", values: ["drain", "cordon", "uncordon"] }],
+    success: [{ status: 200, description: "The worker after the action.", body: "AdminPoolWorker" }],
+    errors: [404],
+  },
+  {
+    method: "delete", path: "/admin/pool/workers/{id}", summary: "Remove a worker from the pool.", tag: "pool", access: "admin",
+    params: [WORKER_ID],
+    success: [{ status: 200, description: "Removed.", body: "AdminPoolWorkerDeleted" }],
+    errors: [404],
+  },
+  {
+    method: "post", path: "/pool/heartbeat", summary: "A GPU worker's agent joins and stays in the pool.", tag: "pool", access: "pool",
+    body: "Heartbeat",
+    success: [{ status: 200, description: "The state the pool holds for the worker.", body: "HeartbeatReply" }],
+    errors: [400, 403, 413],
+  },
+  {
+    method: "get", path: "/metrics", summary: "Prometheus metrics of the pool and the gateway.", tag: "meta", access: "metrics",
+    success: [{ status: 200, description: "Prometheus text exposition.", body: "text" }],
+    errors: [403, 503],
+  },
+];
