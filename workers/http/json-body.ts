@@ -7,6 +7,7 @@ import type { z } from "zod";
 import type { AppEnv } from "../app-env.js";
 import { getConfig } from "../config.js";
 import { GatewayError, invalidRequest } from "../errors.js";
+import { expectedWords } from "./issue-words.js";
 
 export function payloadTooLarge(limitBytes: number): GatewayError {
   return new GatewayError({
@@ -48,7 +49,10 @@ async function readLimitedText(request: Request, limitBytes: number): Promise<st
   }
 }
 
-/** Describes zod issues in one sentence; unknown keys are named as unsupported parameters. */
+/**
+ * Describes zod issues in one sentence; unknown keys are named as unsupported parameters. The
+ * issues' messages come from `expectedWords` (or a schema's own message): what was expected.
+ */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): { message: string; param: string | null } {
   const unknown = issues.flatMap((i) => (i.code === "unrecognized_keys" ? i.keys.map((k) => [...i.path, k].join(".")) : []));
   if (unknown.length > 0) {
@@ -60,12 +64,17 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): { message: 
   const first = issues[0];
   if (!first) return { message: "Invalid request body.", param: null };
   const path = first.path.map(String).join(".");
+  // An absent field is reported as OpenAI does, not as a wrong value (issues carry input: see parseWith).
+  if (path && first.code === "invalid_type" && "input" in first && first.input === undefined) {
+    return { message: `Missing required parameter: '${path}' (${first.message}).`, param: path };
+  }
   return { message: path ? `Invalid value for '${path}': ${first.message}` : `Invalid request body: ${first.message}`, param: path || null };
 }
 
 /** Parses `value` with `schema`, throwing a 400 that names the offending field. */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const result = schema.safeParse(value);
+  // reportInput keeps each issue's input, so a missing field can be told from a wrong one.
+  const result = schema.safeParse(value, { error: expectedWords, reportInput: true });
   if (result.success) return result.data;
   const { message, param } = describeIssues(result.error.issues);
   throw invalidRequest(message, param, result.error.issues.some((i) => i.code === "unrecognized_keys") ? "unsupported_parameter" : "invalid_value");
