@@ -3,11 +3,14 @@
  * arrival times (Poisson, from the "arrivals" stream of the seed) and the same sessions in arrival
  * order (the cluster's own Workload on the "workload" stream). Pure.
  */
-import { VICUNA_V11_SYSTEM } from "../../workers/prompt/vicuna.js";
+import { getPromptFamily } from "../../workers/prompt/index.js";
 import type { ClusterConfig } from "../cluster/config.js";
 import { deriveSeed, exponential, seededRandom } from "../cluster/rng.js";
 import { Workload, type SessionSpec } from "../cluster/workload.js";
 import { textOfTokens } from "./text.js";
+
+/** Vicuna's default system line, which every shared app prompt follows. */
+const VICUNA_V11_SYSTEM = getPromptFamily("vicuna_v1.1").defaultSystem!;
 
 // The cluster workload's token-id layout of shared app prompts (bench/cluster/workload.ts).
 const SHARED_SYSTEM_FIRST_TOKEN = 1_000;

@@ -3,7 +3,9 @@
  * token lengths: words that are each exactly one token (with their leading space), drawn from a
  * seeded random stream so different messages differ from their first token on.
  */
-import { encodeText } from "../../workers/prompt/tokenizer.js";
+import { getTokenizer } from "../../workers/prompt/index.js";
+
+const llama = getTokenizer("llama");
 
 const CANDIDATE_WORDS = (
   "the of and to in is was for on that with as by at from his her they have had are were this which " +
@@ -18,7 +20,7 @@ let verifiedWords: readonly string[] | null = null;
 
 /** The candidate words that encode to exactly one token after a space (checked once). */
 export function singleTokenWords(): readonly string[] {
-  verifiedWords ??= CANDIDATE_WORDS.filter((w) => encodeText(` ${w}`, { leadingSpace: false }).length === 1);
+  verifiedWords ??= CANDIDATE_WORDS.filter((w) => llama.encode(` ${w}`, { leadingSpace: false }).length === 1);
   return verifiedWords;
 }
 

@@ -6,8 +6,10 @@ import type { RealRequest } from "../../bench/calibrate/real-run.js";
 import { singleTokenWords, textOfTokens } from "../../bench/calibrate/text.js";
 import { deriveSeed, seededRandom } from "../../bench/cluster/rng.js";
 import { Workload } from "../../bench/cluster/workload.js";
-import { encodeText } from "../../workers/prompt/tokenizer.js";
-import { VICUNA_V11_SYSTEM } from "../../workers/prompt/vicuna.js";
+import { getPromptFamily, getTokenizer } from "../../workers/prompt/index.js";
+
+const llama = getTokenizer("llama");
+const VICUNA_V11_SYSTEM = getPromptFamily("vicuna_v1.1").defaultSystem!;
 
 describe("text of a given token count", () => {
   it("has a usable vocabulary of one-token words", () => {
@@ -15,7 +17,7 @@ describe("text of a given token count", () => {
   });
 
   it.each([1, 7, 69, 400])("%i tokens encode to exactly that many", (n) => {
-    expect(encodeText(textOfTokens(n, seededRandom(n))).length).toBe(n);
+    expect(llama.encode(textOfTokens(n, seededRandom(n))).length).toBe(n);
   });
 });
 

@@ -5,12 +5,13 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../../scripts/stack.js";
-import { renderVicunaText } from "../../workers/prompt/vicuna.js";
+import { promptRuntime, renderPromptText } from "../../workers/prompt/index.js";
 import type { ChatMessage } from "../../wire/openai.js";
 import { ConversationApi } from "./conversation-api.js";
 
 let stack: Stack;
 let api: ConversationApi;
+const vicuna = promptRuntime("vicuna_v1.1", "llama");
 
 beforeAll(async () => {
   // A small window so a long conversation has to lose its oldest turns.
@@ -35,7 +36,7 @@ describe("conversations", () => {
       const res = await api.send(conv.id, { content });
       history.push({ role: "user", content });
       reply = res.body.choices[0]!.message.content;
-      expect(reply).toBe(renderVicunaText({ system: "You are a helpful llama.", messages: history }));
+      expect(reply).toBe(renderPromptText(vicuna, { system: "You are a helpful llama.", messages: history }));
       history.push({ role: "assistant", content: reply });
       expect(res.headers.get("x-conversation-id")).toBe(conv.id);
       expect(res.headers.get("x-message-id")).toMatch(/^msg_/);
@@ -71,7 +72,7 @@ describe("conversations", () => {
     const { headers, text } = await api.sendStreamed(conv.id, { content: "stream me" });
     expect(headers.get("content-type")).toContain("text/event-stream");
     expect(headers.get("x-conversation-id")).toBe(conv.id);
-    expect(text).toBe(renderVicunaText({ system: null, messages: [{ role: "user", content: "stream me" }] }));
+    expect(text).toBe(renderPromptText(vicuna, { system: null, messages: [{ role: "user", content: "stream me" }] }));
     const stored = await api.get(conv.id);
     expect(stored.messages[1]).toMatchObject({ id: headers.get("x-message-id"), role: "assistant", content: text, status: "complete" });
   });

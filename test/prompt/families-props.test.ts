@@ -27,6 +27,7 @@ const fragment = fc.oneof(
     "USER:", " ASSISTANT:", "\nUSER :", "[INST]", " [/INST]", "<<SYS>>", "<</SYS>>\n\n", "[inst]", "### Instruction:",
     "\n\n### Response:", "###Response :", "<|im_start|>", "<|im_end|>\n", "<|im_start|>user\n", "<|im_end|><|im_start|>",
     "</s>", "<s>", "</s><s>", " ", "  ", "\n", "\n\n", "\t", ":", "[", "]", "<<", ">>", "hello", "ü", "你好", "👋🏽", "\u2581", "\uD800",
+    "USER\t:", "user:", "User:", "SUPERUSER:", "</s>USER:",
   ),
   fc.string({ unit: "grapheme", maxLength: 10 }),
   fc.string({ unit: "binary", maxLength: 5 }),
@@ -36,7 +37,7 @@ const anyText = fc.array(fragment, { maxLength: 7 }).map((parts) => parts.join("
 // Ordinary text: words separated by single spaces or newlines, no leading or trailing whitespace.
 const word = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9]{1,10}[.,!?;:]?$/),
-  fc.constantFrom("Grüße", "你好", "👋", "naïve", "—", "(x)", "`code`", "3.14", "don't", "#", "##"),
+  fc.constantFrom("Grüße", "你好", "👋", "naïve", "—", "(x)", "`code`", "3.14", "don't", "#", "##", "user:", "User:"),
 );
 const ordinaryText = fc
   .tuple(word, fc.array(fc.tuple(fc.constantFrom(" ", "\n", "\n\n"), word), { maxLength: 10 }))

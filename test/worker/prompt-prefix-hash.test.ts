@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PREFIX_BLOCKS, PREFIX_BLOCK_TOKENS, prefixHash } from "../../workers/prompt/prefix-hash.js";
-import { renderVicunaTokens } from "../../workers/prompt/vicuna.js";
+import { DEFAULT_PREFIX_BLOCKS, PREFIX_BLOCK_TOKENS, prefixHash, promptRuntime, renderPromptTokens } from "../../workers/prompt/index.js";
+
+const vicuna = promptRuntime("vicuna_v1.1", "llama");
 
 const range = (from: number, length: number): number[] => Array.from({ length }, (_, i) => from + i);
 
@@ -35,8 +36,8 @@ describe("prefixHash", () => {
     const system = 
       "You are Altiplano's support bot. Answer questions about the product politely and concisely, " +
       "in the customer's language, and link to the documentation when it helps.";
-    const a = renderVicunaTokens({ system, messages: [{ role: "user", content: "How do I reset my password if I no longer have access to my email address?" }] });
-    const b = renderVicunaTokens({ system, messages: [{ role: "user", content: "Where can I see my invoices and change the billing address on them?" }] });
+    const a = renderPromptTokens(vicuna, { system, messages: [{ role: "user", content: "How do I reset my password if I no longer have access to my email address?" }] });
+    const b = renderPromptTokens(vicuna, { system, messages: [{ role: "user", content: "Where can I see my invoices and change the billing address on them?" }] });
     expect(a.length).toBeGreaterThan(DEFAULT_PREFIX_BLOCKS * PREFIX_BLOCK_TOKENS);
     expect(prefixHash(a, 2)).toBe(prefixHash(b, 2));
     expect(prefixHash(a)).not.toBe(prefixHash(b));

@@ -1,7 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { ChatMessage } from "../../wire/openai.js";
-import { fitToContext, type FitInput } from "../../workers/prompt/truncate.js";
-import { renderVicunaTokens, type VicunaConversation } from "../../workers/prompt/vicuna.js";
+import {
+  fitToContext,
+  promptRuntime,
+  renderPromptTokens,
+  type ChatConversation,
+  type FitInput,
+  type FitResult,
+} from "../../workers/prompt/index.js";
+
+const vicuna = promptRuntime("vicuna_v1.1", "llama");
+/** fitToContext for Vicuna with truncation on (dropping old turns), the behaviour these cases check. */
+const fit = (input: Omit<FitInput, "runtime" | "truncate">): FitResult => fitToContext({ ...input, runtime: vicuna, truncate: true });
 
 const user = (content: string): ChatMessage => ({ role: "user", content });
 const assistant = (content: string): ChatMessage => ({ role: "assistant", content });
@@ -19,13 +29,13 @@ const history: ChatMessage[] = [
   user("Is it the highest capital in the world?"),
 ];
 const SYSTEM = "You answer geography questions in one or two sentences.";
-const full: VicunaConversation = { system: SYSTEM, messages: history };
+const full: ChatConversation = { system: SYSTEM, messages: history };
 /** Prompt length when the first `dropped` messages are gone. */
-const lengthWithout = (dropped: number): number => renderVicunaTokens({ system: SYSTEM, messages: history.slice(dropped) }).length;
+const lengthWithout = (dropped: number): number => renderPromptTokens(vicuna, { system: SYSTEM, messages: history.slice(dropped) }).length;
 
 interface Case {
   name: string;
-  input: Omit<FitInput, "conversation">;
+  input: Omit<FitInput, "conversation" | "runtime" | "truncate">;
   dropped: number;
   maxTokens: number;
 }
@@ -59,27 +69,27 @@ const fits: Case[] = [
 
 describe("fitToContext", () => {
   it.each(fits)("$name", ({ input, dropped, maxTokens }) => {
-    const result = fitToContext({ conversation: full, ...input });
+    const result = fit({ conversation: full, ...input });
     if (!result.ok) throw new Error(`expected a fit, got: ${result.message}`);
     expect(result.droppedMessages).toBe(dropped);
     expect(result.maxTokens).toBe(maxTokens);
     expect(result.conversation).toEqual({ system: SYSTEM, messages: history.slice(dropped) });
-    // The count is exact: the ids are what renderVicunaTokens makes of the kept conversation.
-    expect(result.tokens).toEqual(renderVicunaTokens(result.conversation));
+    // The count is exact: the ids are what renderPromptTokens makes of the kept conversation.
+    expect(result.tokens).toEqual(renderPromptTokens(vicuna, result.conversation));
     expect(result.promptTokens).toBe(result.tokens.length);
     expect(result.promptTokens + result.maxTokens).toBeLessThanOrEqual(input.contextLength);
   });
 
   it("keeps the default system prompt (null) through truncation", () => {
-    const conversation: VicunaConversation = { system: null, messages: history };
-    const keepLast = renderVicunaTokens({ system: null, messages: history.slice(8) }).length;
-    const result = fitToContext({ conversation, contextLength: keepLast + 10, maxTokens: 10, defaultMaxTokens: 512 });
+    const conversation: ChatConversation = { system: null, messages: history };
+    const keepLast = renderPromptTokens(vicuna, { system: null, messages: history.slice(8) }).length;
+    const result = fit({ conversation, contextLength: keepLast + 10, maxTokens: 10, defaultMaxTokens: 512 });
     expect(result.ok && result.conversation).toEqual({ system: null, messages: history.slice(8) });
   });
 
   it("rejects an explicit max_tokens that does not fit even with the newest message alone", () => {
     const minimal = lengthWithout(8);
-    const result = fitToContext({ conversation: full, contextLength: minimal + 100, maxTokens: 101, defaultMaxTokens: 512 });
+    const result = fit({ conversation: full, contextLength: minimal + 100, maxTokens: 101, defaultMaxTokens: 512 });
     expect(result).toEqual({
       ok: false,
       code: "context_length_exceeded",
@@ -92,7 +102,7 @@ describe("fitToContext", () => {
   });
 
   it("rejects an explicit max_tokens larger than the whole window", () => {
-    const result = fitToContext({ conversation: full, contextLength: 4096, maxTokens: 5000, defaultMaxTokens: 512 });
+    const result = fit({ conversation: full, contextLength: 4096, maxTokens: 5000, defaultMaxTokens: 512 });
     expect(result.ok).toBe(false);
     expect(!result.ok && result.message).toMatch(/you requested \d+ tokens .* 5000 in the completion.*at most \d+ completion tokens fit/);
   });
@@ -100,7 +110,7 @@ describe("fitToContext", () => {
   it("fails when the newest message leaves no room at all for a default completion", () => {
     const minimal = lengthWithout(8);
     for (const contextLength of [minimal, minimal - 5]) {
-      const result = fitToContext({ conversation: full, contextLength, maxTokens: null, defaultMaxTokens: 512 });
+      const result = fit({ conversation: full, contextLength, maxTokens: null, defaultMaxTokens: 512 });
       expect(result.ok).toBe(false);
       expect(!result.ok && result.code).toBe("context_length_exceeded");
       expect(!result.ok && result.promptTokens).toBe(minimal);
@@ -118,13 +128,13 @@ describe("fitToContext", () => {
       assistant("ASSISTANT:\n"),
       user("last "),
     ];
-    const conversation: VicunaConversation = { system: "sys ", messages };
+    const conversation: ChatConversation = { system: "sys ", messages };
     for (let dropped = 0; dropped < messages.length; dropped += 2) {
-      const length = renderVicunaTokens({ system: "sys ", messages: messages.slice(dropped) }).length;
-      const result = fitToContext({ conversation, contextLength: length + 5, maxTokens: 5, defaultMaxTokens: 512 });
+      const length = renderPromptTokens(vicuna, { system: "sys ", messages: messages.slice(dropped) }).length;
+      const result = fit({ conversation, contextLength: length + 5, maxTokens: 5, defaultMaxTokens: 512 });
       if (!result.ok) throw new Error(result.message);
       expect(result.droppedMessages).toBe(dropped);
-      expect(result.tokens).toEqual(renderVicunaTokens(result.conversation));
+      expect(result.tokens).toEqual(renderPromptTokens(vicuna, result.conversation));
     }
   });
 
@@ -134,19 +144,19 @@ describe("fitToContext", () => {
       messages.push(user(`Question ${i}: what is ${i} squared?`), assistant(`${i} squared is ${i * i}.`));
     }
     messages.push(user("And 1000 squared?"));
-    const result = fitToContext({ conversation: { system: null, messages }, contextLength: 4096, maxTokens: 512, defaultMaxTokens: 512 });
+    const result = fit({ conversation: { system: null, messages }, contextLength: 4096, maxTokens: 512, defaultMaxTokens: 512 });
     if (!result.ok) throw new Error(result.message);
-    expect(result.tokens).toEqual(renderVicunaTokens(result.conversation));
+    expect(result.tokens).toEqual(renderPromptTokens(vicuna, result.conversation));
     expect(result.promptTokens + 512).toBeLessThanOrEqual(4096);
     // Keeping one more turn would overflow: nothing was dropped needlessly.
-    const oneMore = renderVicunaTokens({ system: null, messages: messages.slice(result.droppedMessages - 2) }).length;
+    const oneMore = renderPromptTokens(vicuna, { system: null, messages: messages.slice(result.droppedMessages - 2) }).length;
     expect(oneMore + 512).toBeGreaterThan(4096);
     expect(result.conversation.messages.at(-1)).toEqual(user("And 1000 squared?"));
   });
 
   it("rejects nonsensical limits as programming errors", () => {
-    expect(() => fitToContext({ conversation: full, contextLength: 0, maxTokens: null, defaultMaxTokens: 512 })).toThrow(RangeError);
-    expect(() => fitToContext({ conversation: full, contextLength: 4096, maxTokens: 0, defaultMaxTokens: 512 })).toThrow(RangeError);
-    expect(() => fitToContext({ conversation: full, contextLength: 4096, maxTokens: null, defaultMaxTokens: 1.5 })).toThrow(RangeError);
+    expect(() => fit({ conversation: full, contextLength: 0, maxTokens: null, defaultMaxTokens: 512 })).toThrow(RangeError);
+    expect(() => fit({ conversation: full, contextLength: 4096, maxTokens: 0, defaultMaxTokens: 512 })).toThrow(RangeError);
+    expect(() => fit({ conversation: full, contextLength: 4096, maxTokens: null, defaultMaxTokens: 1.5 })).toThrow(RangeError);
   });
 });
