@@ -84,7 +84,8 @@ async function main(): Promise<void> {
     vars,
     models: poolModels,
     sims: env.ALTIPLANO_SIMS,
-    sim: { reply: env.ALTIPLANO_SIM_REPLY },
+    // Answer like a model: lorem replies stop at natural lengths, and Regenerate samples anew.
+    sim: { reply: env.ALTIPLANO_SIM_REPLY, replyLength: "sharegpt", seeding: "request" },
     stateDir: path.join(stateDir, "wrangler"),
     port: env.ALTIPLANO_PORT,
     adminKey,

@@ -1,20 +1,23 @@
 /**
- * The simulator's own minimal Vicuna v1.1 rendering for /v1/chat/completions. The gateway renders
- * prompts itself and calls /v1/completions; this only has to make the chat endpoint usable.
+ * The simulator's rendering for /v1/chat/completions and /tokenize: the gateway's own prompt
+ * families (workers/prompt/), so a chat request renders exactly as the gateway renders it for
+ * the same model. (The gateway itself renders prompts and calls /v1/completions; this makes the
+ * chat endpoint usable on its own.) A conversation the template cannot express is a 400, as
+ * vLLM's chat templates refuse it.
  */
 import type { ChatMessage } from "../../wire/openai.js";
+import { InvalidConversation, promptRuntime, renderPromptText, toChatConversation, type PromptRuntime } from "../../workers/prompt/index.js";
+import { badRequest } from "./http-io.js";
 
-export const DEFAULT_SYSTEM_PROMPT =
-  "A chat between a curious user and an artificial intelligence assistant. " +
-  "The assistant gives helpful, detailed, and polite answers to the user's questions.";
+/** What a simulator serving a Vicuna model renders (the default `--template`). */
+export const VICUNA_RUNTIME: PromptRuntime = promptRuntime("vicuna_v1.1");
 
-/** `system USER: u ASSISTANT: a</s>USER: u2 ASSISTANT:` — ends ready for the assistant's turn. */
-export function renderVicunaChat(messages: readonly ChatMessage[]): string {
-  const system = messages.filter((m) => m.role === "system").map((m) => m.content).join("\n");
-  let prompt = `${system === "" ? DEFAULT_SYSTEM_PROMPT : system} `;
-  for (const m of messages) {
-    if (m.role === "user") prompt += `USER: ${m.content} `;
-    else if (m.role === "assistant") prompt += `ASSISTANT: ${m.content}</s>`;
+/** The prompt text for a chat request, ready for the assistant's turn. */
+export function renderChatPrompt(messages: ChatMessage[], runtime: PromptRuntime = VICUNA_RUNTIME): string {
+  try {
+    return renderPromptText(runtime, toChatConversation(messages));
+  } catch (err) {
+    if (err instanceof InvalidConversation) throw badRequest(err.message, "messages");
+    throw err;
   }
-  return `${prompt}ASSISTANT:`;
 }

@@ -9,6 +9,13 @@ import { DEFAULT_LATENCY } from "./latency-model.js";
 export const REPLY_MODES = ["echo-prompt", "echo", "lorem"] as const;
 export type ReplyMode = (typeof REPLY_MODES)[number];
 
+/** `max`: a lorem reply runs to max_tokens; `sharegpt`: it stops at a drawn natural length (reply-length.ts). */
+export const REPLY_LENGTHS = ["max", "sharegpt"] as const;
+/** `prompt`: the same prompt gives the same lorem text; `request`: each sampled request gets its own seed. */
+export const SEEDINGS = ["prompt", "request"] as const;
+export type ReplyLength = (typeof REPLY_LENGTHS)[number];
+export type Seeding = (typeof SEEDINGS)[number];
+
 export const FAILURE_MODES = ["refuse", "http-500", "http-503", "hang", "close-after", "stall-after", "malformed-sse"] as const;
 export type FailureMode = (typeof FAILURE_MODES)[number];
 
@@ -41,6 +48,13 @@ export const SimConfigSchema = z.object({
   apiKey: z.string().min(1).optional().describe("require Authorization: Bearer <key> on /v1/* and /admin/* (default: none)"),
   // What the simulated model answers.
   reply: z.enum(REPLY_MODES).default("lorem").describe("echo-prompt | echo | lorem (default lorem)"),
+  // How long lorem replies run. `max` keeps every reply at max_tokens, which tests and benchmarks rely on.
+  replyLength: z.enum(REPLY_LENGTHS).default("max").describe("max | sharegpt: lorem replies run to max_tokens, or stop at a ShareGPT-like length (default max)"),
+  // Whether lorem text is fixed by the prompt, or sampled per request as a model does when temperature > 0.
+  seeding: z
+    .enum(SEEDINGS)
+    .default("prompt")
+    .describe("prompt | request: lorem text fixed by the prompt, or a new seed per request with temperature > 0 (its `seed` field if given) (default prompt)"),
   // No latency at all (still asynchronous: tokens are yielded one event-loop turn apart).
   fast: flag.default(false).describe("no simulated latency (default false)"),
   // Seeds the jitter and the lorem text, so runs repeat exactly.

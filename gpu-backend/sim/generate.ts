@@ -6,12 +6,12 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { BOS_ID, encodeText } from "../../workers/prompt/tokenizer.js";
-import { renderVicunaChat } from "./chat-template.js";
+import { renderChatPrompt } from "./chat-template.js";
 import type { SimConfig } from "./config.js";
 import type { Engine } from "./engine.js";
 import type { FailureState, RequestFailure } from "./failures.js";
 import { badRequest, endSse, HttpError, readJson, sendJson, startSse, writeSse } from "./http-io.js";
-import { planReply, promptTextOfIds, replyTokenIds, type ReplyPlan, type ReplySource } from "./replies.js";
+import { planReply, promptTextOfIds, replySampling, replyTokenIds, type ReplyPlan, type ReplySource } from "./replies.js";
 import {
   chatChunk,
   chatResponse,
@@ -35,6 +35,8 @@ export interface GenerateDeps {
   config: SimConfig;
   engine: Engine;
   failures: FailureState;
+  /** Fresh seeds for requests that sample without a `seed` of their own. */
+  random: () => number;
 }
 
 type Kind = "completion" | "chat";
@@ -48,6 +50,8 @@ interface Prepared {
   stop: string[];
   stream: boolean;
   includeUsage: boolean;
+  temperature: number | null;
+  seed: number | null;
 }
 
 /** Prompt ids as vLLM tokenizes a text prompt: BOS, then the text with its dummy prefix space. */
@@ -88,15 +92,17 @@ export async function handleCompletions(deps: GenerateDeps, req: IncomingMessage
     stop: stopList(body.stop),
     stream: body.stream === true,
     includeUsage: body.stream_options?.include_usage === true,
+    temperature: body.temperature ?? null,
+    seed: body.seed ?? null,
   });
 }
 
-/** POST /v1/chat/completions, through the simulator's own Vicuna template. */
+/** POST /v1/chat/completions, rendered with the gateway's own Vicuna template. */
 export async function handleChat(deps: GenerateDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readJson(req, ChatRequestSchema);
   checkModel(deps.config, body.model);
   const messages = body.messages.map((m) => ({ role: m.role, content: contentText(m.content) }));
-  const promptText = renderVicunaChat(messages);
+  const promptText = renderChatPrompt(messages);
   const promptTokenIds = promptIdsOfText(promptText);
   const requested = body.max_completion_tokens ?? body.max_tokens ?? null;
   checkContext(deps.config, promptTokenIds.length, requested);
@@ -110,6 +116,8 @@ export async function handleChat(deps: GenerateDeps, req: IncomingMessage, res: 
     stop: stopList(body.stop),
     stream: body.stream === true,
     includeUsage: body.stream_options?.include_usage === true,
+    temperature: body.temperature ?? null,
+    seed: body.seed ?? null,
   });
 }
 
@@ -137,8 +145,17 @@ async function run(deps: GenerateDeps, res: ServerResponse, p: Prepared): Promis
       return;
     }
   }
+  const sampling = replySampling({
+    seeding: deps.config.seeding,
+    replyLength: deps.config.replyLength,
+    configSeed: deps.config.seed,
+    temperature: p.temperature,
+    requestSeed: p.seed,
+    promptText: p.source.promptText,
+    fresh: deps.random,
+  });
   const plan = planReply({
-    tokenIds: replyTokenIds({ mode: deps.config.reply, source: p.source, maxTokens: p.maxTokens, seed: deps.config.seed }),
+    tokenIds: replyTokenIds({ mode: deps.config.reply, source: p.source, maxTokens: p.maxTokens, ...sampling }),
     maxTokens: p.maxTokens,
     stop: p.stop,
   });

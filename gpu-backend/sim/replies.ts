@@ -5,7 +5,8 @@
  */
 import llamaTokenizer from "llama-tokenizer-js";
 import { decodeTokens, encodeText, EOS_ID } from "../../workers/prompt/tokenizer.js";
-import type { ReplyMode } from "./config.js";
+import type { ReplyLength, ReplyMode, Seeding } from "./config.js";
+import { drawReplyTokens } from "./reply-length.js";
 import { hashString, mulberry32 } from "./random.js";
 
 export type FinishReason = "stop" | "length";
@@ -42,8 +43,12 @@ export function lastUserTurn(prompt: string): string | null {
   return end === -1 ? prompt.slice(from) : prompt.slice(from, end);
 }
 
-/** Reply token ids (without EOS) before max_tokens and stop strings apply. */
-export function replyTokenIds(o: { mode: ReplyMode; source: ReplySource; maxTokens: number; seed: number }): number[] {
+/**
+ * Reply token ids (without EOS) before max_tokens and stop strings apply. `seed` picks the lorem
+ * text together with the prompt; `naturalLength` (a drawn answer length) makes lorem stop before
+ * max_tokens, as a model's answer does; absent, lorem runs to max_tokens.
+ */
+export function replyTokenIds(o: { mode: ReplyMode; source: ReplySource; maxTokens: number; seed: number; naturalLength?: number }): number[] {
   switch (o.mode) {
     case "echo-prompt":
       return encodeText(o.source.promptText, { leadingSpace: false });
@@ -52,8 +57,32 @@ export function replyTokenIds(o: { mode: ReplyMode; source: ReplySource; maxToke
       return encodeText(text, { leadingSpace: false });
     }
     case "lorem":
-      return loremTokenIds({ seed: (hashString(o.source.promptText) ^ o.seed) >>> 0, count: o.maxTokens });
+      return loremTokenIds({ seed: (hashString(o.source.promptText) ^ o.seed) >>> 0, count: Math.min(o.maxTokens, o.naturalLength ?? o.maxTokens) });
   }
+}
+
+/**
+ * The seed and natural length of one reply. With `request` seeding, a request that samples
+ * (temperature > 0, or absent: vLLM's default is 1) gets its own seed — its `seed` field, else a
+ * fresh draw — so asking twice gives two answers, as Regenerate expects; temperature 0 (or
+ * `prompt` seeding) keeps the text fixed by the prompt. With `sharegpt` lengths the answer stops
+ * at a length drawn from the same seed and prompt.
+ */
+export function replySampling(o: {
+  seeding: Seeding;
+  replyLength: ReplyLength;
+  configSeed: number;
+  temperature: number | null;
+  requestSeed: number | null;
+  promptText: string;
+  fresh: () => number;
+}): { seed: number; naturalLength?: number } {
+  const sampled = o.seeding === "request" && (o.temperature ?? 1) > 0;
+  const seed = sampled ? (o.requestSeed ?? Math.floor(o.fresh() * 2 ** 32)) >>> 0 : o.configSeed;
+  if (o.replyLength === "max") return { seed };
+  // A different stream from the text's own (which mixes the prompt hash with the seed the same way).
+  const lengthSeed = (hashString(o.promptText) ^ seed ^ 0x9e3779b9) >>> 0;
+  return { seed, naturalLength: drawReplyTokens(mulberry32(lengthSeed)) };
 }
 
 const LOREM_WORDS = [

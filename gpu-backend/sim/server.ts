@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { renderVicunaChat } from "./chat-template.js";
+import { renderChatPrompt } from "./chat-template.js";
 import { resolveSimConfig, type SimConfig } from "./config.js";
 import { Engine } from "./engine.js";
 import { FailureSpecSchema, FailureState, type FailureSpec } from "./failures.js";
@@ -49,7 +49,8 @@ export async function startSimulator(options: Partial<SimConfig> = {}): Promise<
     random: mulberry32(config.seed),
   });
   const failures = new FailureState();
-  const deps: GenerateDeps = { config, engine, failures };
+  // Its own stream, apart from the engine's latency jitter, so sampling seeds do not shift the timing.
+  const deps: GenerateDeps = { config, engine, failures, random: mulberry32((config.seed ^ 0x5eed5eed) >>> 0) };
   const sockets = new Set<Socket>();
   // With port 0 the id waits for the real port; nobody can reach us before that anyway.
   let workerId = config.workerId ?? (config.port === 0 ? "" : `sim-${config.port}`);
@@ -84,7 +85,7 @@ export async function startSimulator(options: Partial<SimConfig> = {}): Promise<
     "/tokenize": {
       POST: async (req, res) => {
         const body = await readJson(req, TokenizeRequestSchema);
-        const text = "prompt" in body ? body.prompt : renderVicunaChat(body.messages.map((m) => ({ role: m.role, content: contentText(m.content) })));
+        const text = "prompt" in body ? body.prompt : renderChatPrompt(body.messages.map((m) => ({ role: m.role, content: contentText(m.content) })));
         const tokens = body.add_special_tokens === false ? encodeText(text) : promptIdsOfText(text);
         sendJson(res, 200, { count: tokens.length, max_model_len: config.maxModelLen, tokens, token_strs: null });
       },

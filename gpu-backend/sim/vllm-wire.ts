@@ -19,6 +19,8 @@ const Sampling = {
   model: z.string().nullish(),
   max_tokens: z.number().int().min(1).nullish(),
   temperature: z.number().min(0).nullish(),
+  // Other sampling fields (penalties, logit_bias) are accepted and ignored, as unknown fields are.
+  seed: z.number().int().nullish(),
   top_p: z.number().gt(0).max(1).nullish(),
   n: z.literal(1, { message: "the simulator generates one choice per request (n must be 1)" }).nullish(),
   stop: StopField,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeTokens, encodeText, EOS_ID } from "../../workers/prompt/tokenizer.js";
-import { renderVicunaChat } from "../../gpu-backend/sim/chat-template.js";
+import { renderChatPrompt } from "../../gpu-backend/sim/chat-template.js";
 import { lastUserTurn, loremTokenIds, planReply, replyTokenIds, tokenDeltas } from "../../gpu-backend/sim/replies.js";
 
 const ids = (text: string) => encodeText(text, { leadingSpace: false });
@@ -60,7 +60,7 @@ describe("tokenDeltas (incremental decoding)", () => {
 });
 
 describe("reply modes", () => {
-  const prompt = renderVicunaChat([
+  const prompt = renderChatPrompt([
     { role: "user", content: "first question" },
     { role: "assistant", content: "first answer" },
     { role: "user", content: "second 😀 question" },
@@ -107,7 +107,7 @@ describe("reply modes", () => {
   });
 });
 
-describe("renderVicunaChat", () => {
+describe("renderChatPrompt", () => {
   it.each([
     { messages: [{ role: "user" as const, content: "hi" }], want: /^A chat between .* questions\. USER: hi ASSISTANT:$/ },
     { messages: [{ role: "system" as const, content: "Be brief." }, { role: "user" as const, content: "hi" }], want: /^Be brief\. USER: hi ASSISTANT:$/ },
@@ -120,6 +120,6 @@ describe("renderVicunaChat", () => {
       want: / USER: a ASSISTANT: b<\/s>USER: c ASSISTANT:$/,
     },
   ])("renders %#", ({ messages, want }) => {
-    expect(renderVicunaChat(messages)).toMatch(want);
+    expect(renderChatPrompt(messages)).toMatch(want);
   });
 });
