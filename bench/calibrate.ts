@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       sims.push(
         await startSimProcess({
           workerId: `sim-${i + 1}`,
-          flags: ["--reply", "lorem", "--max-num-seqs", String(config.maxNumSeqs), "--cache-blocks", String(config.cacheBlocks), "--seed", String(config.seed + i)],
+          flags: ["--reply", "lorem", "--reply-length", "max", "--seeding", "prompt", "--max-num-seqs", String(config.maxNumSeqs), "--cache-blocks", String(config.cacheBlocks), "--seed", String(config.seed + i)],
         }),
       );
     }

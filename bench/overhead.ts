@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
 
   try {
-    const sim = await startSimProcess({ workerId: SIM_ID, flags: ["--fast", "--reply", "lorem"] });
+    const sim = await startSimProcess({ workerId: SIM_ID, flags: ["--fast", "--reply", "lorem", "--reply-length", "max", "--seeding", "prompt"] });
     stops.push(sim.stop);
     progress.log(`simulator (no latency) at ${sim.url}; starting ${config.paths.join(", ")}…`);
 
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     let callCounts: CallCounts | null = null;
     if (config.paths.includes("altiplano-miniflare")) {
       progress.log("counting D1 and Durable Object calls (gateway with the counting entry)…");
-      const sim2 = await startSimProcess({ workerId: SIM_ID, flags: ["--fast", "--reply", "lorem"] });
+      const sim2 = await startSimProcess({ workerId: SIM_ID, flags: ["--fast", "--reply", "lorem", "--reply-length", "max", "--seeding", "prompt"] });
       stops.push(sim2.stop);
       const counting = await startAltiplano({ runtime: "miniflare", workers: [{ id: SIM_ID, url: sim2.url }], entry: COUNTING_ENTRY });
       stops.push(counting.stop);

@@ -30,7 +30,7 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 const RESULTS_DIR = path.join(ROOT, "bench", "results");
 const HEARTBEAT_INTERVAL_MS = 1_000;
 /** Small real latencies: an answer of MAX_TOKENS takes about 100 ms, so some are always in flight. */
-const SIM: Partial<SimConfig> = { reply: "lorem", fast: false, ttftBaseMs: 10, prefillMsPerToken: 0, itlMs: 5, itlJitterMs: 0 };
+const SIM: Partial<SimConfig> = { reply: "lorem", replyLength: "max", seeding: "prompt", fast: false, ttftBaseMs: 10, prefillMsPerToken: 0, itlMs: 5, itlJitterMs: 0 };
 const MAX_TOKENS = 16;
 const STEADY_WORKERS = 3;
 /** Enough clients that each one's pace (one request per clients / rate seconds) stays above a request's latency. */

@@ -6,16 +6,43 @@
  * vLLM's chat templates refuse it.
  */
 import type { ChatMessage } from "../../wire/openai.js";
-import { InvalidConversation, promptRuntime, renderPromptText, toChatConversation, type PromptRuntime } from "../../workers/prompt/index.js";
+import {
+  InvalidConversation,
+  promptRuntime,
+  renderPromptText,
+  renderPromptTokens,
+  toChatConversation,
+  type ChatConversation,
+  type PromptRuntime,
+} from "../../workers/prompt/index.js";
 import { badRequest } from "./http-io.js";
 
 /** What a simulator serving a Vicuna model renders (the default `--template`). */
 export const VICUNA_RUNTIME: PromptRuntime = promptRuntime("vicuna_v1.1");
 
+function conversationOf(messages: ChatMessage[]): ChatConversation {
+  try {
+    return toChatConversation(messages);
+  } catch (err) {
+    if (err instanceof InvalidConversation) throw badRequest(err.message, "messages");
+    throw err;
+  }
+}
+
 /** The prompt text for a chat request, ready for the assistant's turn. */
 export function renderChatPrompt(messages: ChatMessage[], runtime: PromptRuntime = VICUNA_RUNTIME): string {
+  return chatPrompt(messages, runtime).text;
+}
+
+/**
+ * The prompt as text and as the ids vLLM makes of it: BOS, then the template's markers and turn
+ * ends as their special ids (vLLM's tokenizer reads "</s>" or "<|im_start|>" in the rendered
+ * template as special tokens), the same ids the gateway sends for the conversation.
+ */
+export function chatPrompt(messages: ChatMessage[], runtime: PromptRuntime = VICUNA_RUNTIME): { text: string; tokenIds: number[] } {
+  const conversation = conversationOf(messages);
   try {
-    return renderPromptText(runtime, toChatConversation(messages));
+    return { text: renderPromptText(runtime, conversation), tokenIds: renderPromptTokens(runtime, conversation) };
   } catch (err) {
     if (err instanceof InvalidConversation) throw badRequest(err.message, "messages");
     throw err;

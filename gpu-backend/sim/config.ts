@@ -4,15 +4,16 @@
  * failing fast with a readable message.
  */
 import { z } from "zod";
+import { TEMPLATE_IDS } from "../../workers/prompt/index.js";
 import { DEFAULT_LATENCY } from "./latency-model.js";
 
 export const REPLY_MODES = ["echo-prompt", "echo", "lorem"] as const;
 export type ReplyMode = (typeof REPLY_MODES)[number];
 
-/** `max`: a lorem reply runs to max_tokens; `sharegpt`: it stops at a drawn natural length (reply-length.ts). */
-export const REPLY_LENGTHS = ["max", "sharegpt"] as const;
-/** `prompt`: the same prompt gives the same lorem text; `request`: each sampled request gets its own seed. */
-export const SEEDINGS = ["prompt", "request"] as const;
+/** `sharegpt`: a lorem reply stops at a drawn natural length (reply-length.ts); `max`: it runs to max_tokens. */
+export const REPLY_LENGTHS = ["sharegpt", "max"] as const;
+/** `request`: each sampled request (temperature > 0) gets its own seed; `prompt`: the same prompt gives the same lorem text. */
+export const SEEDINGS = ["request", "prompt"] as const;
 export type ReplyLength = (typeof REPLY_LENGTHS)[number];
 export type Seeding = (typeof SEEDINGS)[number];
 
@@ -48,13 +49,23 @@ export const SimConfigSchema = z.object({
   apiKey: z.string().min(1).optional().describe("require Authorization: Bearer <key> on /v1/* and /admin/* (default: none)"),
   // What the simulated model answers.
   reply: z.enum(REPLY_MODES).default("lorem").describe("echo-prompt | echo | lorem (default lorem)"),
-  // How long lorem replies run. `max` keeps every reply at max_tokens, which tests and benchmarks rely on.
-  replyLength: z.enum(REPLY_LENGTHS).default("max").describe("max | sharegpt: lorem replies run to max_tokens, or stop at a ShareGPT-like length (default max)"),
-  // Whether lorem text is fixed by the prompt, or sampled per request as a model does when temperature > 0.
+  // How long lorem replies run: a ShareGPT-like drawn length (reply-length.ts), or `max` = always
+  // max_tokens, which tests and benchmarks that need fixed lengths pin.
+  replyLength: z
+    .enum(REPLY_LENGTHS)
+    .default("sharegpt")
+    .describe("sharegpt | max: lorem replies stop at a ShareGPT-like length, or always run to max_tokens (default sharegpt)"),
+  // Whether a request with temperature > 0 gets its own lorem seed (as a sampling model), or the
+  // text is fixed by the prompt whatever the temperature.
   seeding: z
     .enum(SEEDINGS)
-    .default("prompt")
-    .describe("prompt | request: lorem text fixed by the prompt, or a new seed per request with temperature > 0 (its `seed` field if given) (default prompt)"),
+    .default("request")
+    .describe("request | prompt: a new seed per request with temperature > 0 (its `seed` field if given), or lorem text fixed by the prompt (default request)"),
+  // Chat template (and with it the tokenizer) of the served model, as the gateway's MODELS entry names it.
+  template: z
+    .enum(TEMPLATE_IDS)
+    .default("vicuna_v1.1")
+    .describe(`chat template of the served model, which also picks its tokenizer: ${TEMPLATE_IDS.join(" | ")} (default vicuna_v1.1)`),
   // No latency at all (still asynchronous: tokens are yielded one event-loop turn apart).
   fast: flag.default(false).describe("no simulated latency (default false)"),
   // Seeds the jitter and the lorem text, so runs repeat exactly.

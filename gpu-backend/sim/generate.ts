@@ -5,8 +5,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { BOS_ID, encodeText } from "../../workers/prompt/tokenizer.js";
-import { renderChatPrompt } from "./chat-template.js";
+import type { PromptRuntime, Tokenizer } from "../../workers/prompt/index.js";
+import { chatPrompt } from "./chat-template.js";
 import type { SimConfig } from "./config.js";
 import type { Engine } from "./engine.js";
 import type { FailureState, RequestFailure } from "./failures.js";
@@ -25,6 +25,7 @@ import {
   contextOverflowMessage,
   singlePrompt,
   stopList,
+  tokenIdsProblem,
   usage,
   vllmError,
   type ResponseHead,
@@ -35,6 +36,8 @@ export interface GenerateDeps {
   config: SimConfig;
   engine: Engine;
   failures: FailureState;
+  /** Template and tokenizer of the served model (`--template`). */
+  runtime: PromptRuntime;
   /** Fresh seeds for requests that sample without a `seed` of their own. */
   random: () => number;
 }
@@ -52,11 +55,12 @@ interface Prepared {
   includeUsage: boolean;
   temperature: number | null;
   seed: number | null;
+  ignoreEos: boolean;
 }
 
 /** Prompt ids as vLLM tokenizes a text prompt: BOS, then the text with its dummy prefix space. */
-export function promptIdsOfText(text: string): number[] {
-  return [BOS_ID, ...encodeText(text)];
+export function promptIdsOfText(text: string, tokenizer: Tokenizer): number[] {
+  return [tokenizer.bosId, ...tokenizer.encode(text)];
 }
 
 /** Text of an OpenAI message content (string or text parts). */
@@ -80,8 +84,13 @@ export async function handleCompletions(deps: GenerateDeps, req: IncomingMessage
   const body = await readJson(req, CompletionRequestSchema);
   checkModel(deps.config, body.model);
   const prompt = singlePrompt(body.prompt);
-  const promptTokenIds = typeof prompt === "string" ? promptIdsOfText(prompt) : prompt;
-  const promptText = typeof prompt === "string" ? prompt : promptTextOfIds(prompt);
+  const { tokenizer } = deps.runtime;
+  if (typeof prompt !== "string") {
+    const problem = tokenIdsProblem(prompt, tokenizer);
+    if (problem !== null) throw badRequest(`prompt: ${problem}`, "prompt");
+  }
+  const promptTokenIds = typeof prompt === "string" ? promptIdsOfText(prompt, tokenizer) : prompt;
+  const promptText = typeof prompt === "string" ? prompt : promptTextOfIds(prompt, tokenizer);
   const maxTokens = body.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS;
   checkContext(deps.config, promptTokenIds.length, maxTokens);
   await run(deps, res, {
@@ -94,16 +103,16 @@ export async function handleCompletions(deps: GenerateDeps, req: IncomingMessage
     includeUsage: body.stream_options?.include_usage === true,
     temperature: body.temperature ?? null,
     seed: body.seed ?? null,
+    ignoreEos: body.ignore_eos === true,
   });
 }
 
-/** POST /v1/chat/completions, rendered with the gateway's own Vicuna template. */
+/** POST /v1/chat/completions, rendered with the gateway's own template for `--template`. */
 export async function handleChat(deps: GenerateDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readJson(req, ChatRequestSchema);
   checkModel(deps.config, body.model);
   const messages = body.messages.map((m) => ({ role: m.role, content: contentText(m.content) }));
-  const promptText = renderChatPrompt(messages);
-  const promptTokenIds = promptIdsOfText(promptText);
+  const { text: promptText, tokenIds: promptTokenIds } = chatPrompt(messages, deps.runtime);
   const requested = body.max_completion_tokens ?? body.max_tokens ?? null;
   checkContext(deps.config, promptTokenIds.length, requested);
   const lastUser = messages.filter((m) => m.role === "user").at(-1);
@@ -118,6 +127,7 @@ export async function handleChat(deps: GenerateDeps, req: IncomingMessage, res: 
     includeUsage: body.stream_options?.include_usage === true,
     temperature: body.temperature ?? null,
     seed: body.seed ?? null,
+    ignoreEos: body.ignore_eos === true,
   });
 }
 
@@ -153,6 +163,7 @@ async function run(deps: GenerateDeps, res: ServerResponse, p: Prepared): Promis
     requestSeed: p.seed,
     promptText: p.source.promptText,
     fresh: deps.random,
+    ignoreEos: p.ignoreEos,
   });
   const plan = planReply({
     tokenIds: replyTokenIds({ mode: deps.config.reply, source: p.source, maxTokens: p.maxTokens, ...sampling }),

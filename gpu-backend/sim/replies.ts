@@ -5,6 +5,7 @@
  */
 import llamaTokenizer from "llama-tokenizer-js";
 import { decodeTokens, encodeText, EOS_ID } from "../../workers/prompt/tokenizer.js";
+import type { Tokenizer } from "../../workers/prompt/index.js";
 import type { ReplyLength, ReplyMode, Seeding } from "./config.js";
 import { drawReplyTokens } from "./reply-length.js";
 import { hashString, mulberry32 } from "./random.js";
@@ -66,7 +67,7 @@ export function replyTokenIds(o: { mode: ReplyMode; source: ReplySource; maxToke
  * (temperature > 0, or absent: vLLM's default is 1) gets its own seed — its `seed` field, else a
  * fresh draw — so asking twice gives two answers, as Regenerate expects; temperature 0 (or
  * `prompt` seeding) keeps the text fixed by the prompt. With `sharegpt` lengths the answer stops
- * at a length drawn from the same seed and prompt.
+ * at a length drawn from the same seed and prompt, unless the request sets vLLM's `ignore_eos`.
  */
 export function replySampling(o: {
   seeding: Seeding;
@@ -76,10 +77,12 @@ export function replySampling(o: {
   requestSeed: number | null;
   promptText: string;
   fresh: () => number;
+  /** vLLM's `ignore_eos`: the model never ends by itself, so only max_tokens (or a stop) does. */
+  ignoreEos?: boolean;
 }): { seed: number; naturalLength?: number } {
   const sampled = o.seeding === "request" && (o.temperature ?? 1) > 0;
   const seed = sampled ? (o.requestSeed ?? Math.floor(o.fresh() * 2 ** 32)) >>> 0 : o.configSeed;
-  if (o.replyLength === "max") return { seed };
+  if (o.replyLength === "max" || o.ignoreEos === true) return { seed };
   // A different stream from the text's own (which mixes the prompt hash with the seed the same way).
   const lengthSeed = (hashString(o.promptText) ^ seed ^ 0x9e3779b9) >>> 0;
   return { seed, naturalLength: drawReplyTokens(mulberry32(lengthSeed)) };
@@ -205,7 +208,7 @@ function trimDeltasTo(deltas: string[], length: number): void {
 
 // ---------------------------------------------------------------- helpers
 
-/** The echo of a token-id prompt: its text as vLLM shows it. */
-export function promptTextOfIds(ids: readonly number[]): string {
-  return decodeTokens(ids);
+/** The echo of a token-id prompt: its text as vLLM shows it, with the served model's tokenizer. */
+export function promptTextOfIds(ids: readonly number[], tokenizer?: Tokenizer): string {
+  return tokenizer === undefined ? decodeTokens(ids) : tokenizer.decode(ids);
 }

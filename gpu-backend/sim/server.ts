@@ -5,7 +5,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { renderChatPrompt } from "./chat-template.js";
+import { promptRuntime } from "../../workers/prompt/index.js";
+import { chatPrompt } from "./chat-template.js";
 import { resolveSimConfig, type SimConfig } from "./config.js";
 import { Engine } from "./engine.js";
 import { FailureSpecSchema, FailureState, type FailureSpec } from "./failures.js";
@@ -14,7 +15,6 @@ import { HttpError, readJson, sendJson, sendText } from "./http-io.js";
 import { renderMetrics } from "./metrics.js";
 import { mulberry32 } from "./random.js";
 import { modelList, TokenizeRequestSchema } from "./vllm-wire.js";
-import { encodeText } from "../../workers/prompt/tokenizer.js";
 
 export const SIMULATOR_VERSION = "altiplano-vllm-simulator-0.1.0";
 
@@ -50,7 +50,8 @@ export async function startSimulator(options: Partial<SimConfig> = {}): Promise<
   });
   const failures = new FailureState();
   // Its own stream, apart from the engine's latency jitter, so sampling seeds do not shift the timing.
-  const deps: GenerateDeps = { config, engine, failures, random: mulberry32((config.seed ^ 0x5eed5eed) >>> 0) };
+  const runtime = promptRuntime(config.template);
+  const deps: GenerateDeps = { config, engine, failures, runtime, random: mulberry32((config.seed ^ 0x5eed5eed) >>> 0) };
   const sockets = new Set<Socket>();
   // With port 0 the id waits for the real port; nobody can reach us before that anyway.
   let workerId = config.workerId ?? (config.port === 0 ? "" : `sim-${config.port}`);
@@ -85,8 +86,12 @@ export async function startSimulator(options: Partial<SimConfig> = {}): Promise<
     "/tokenize": {
       POST: async (req, res) => {
         const body = await readJson(req, TokenizeRequestSchema);
-        const text = "prompt" in body ? body.prompt : renderChatPrompt(body.messages.map((m) => ({ role: m.role, content: contentText(m.content) })));
-        const tokens = body.add_special_tokens === false ? encodeText(text) : promptIdsOfText(text);
+        const withBos =
+          "prompt" in body
+            ? promptIdsOfText(body.prompt, runtime.tokenizer)
+            : chatPrompt(body.messages.map((m) => ({ role: m.role, content: contentText(m.content) })), runtime).tokenIds;
+        // Without special tokens: no BOS (the template's markers stay the ids they are).
+        const tokens = body.add_special_tokens === false ? withBos.slice(1) : withBos;
         sendJson(res, 200, { count: tokens.length, max_model_len: config.maxModelLen, tokens, token_strs: null });
       },
     },

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ChatMessage } from "../../wire/openai.js";
+import type { Tokenizer } from "../../workers/prompt/index.js";
 import type { FinishReason } from "./replies.js";
 
 /** vLLM's default max_tokens for /v1/completions when the request has none. */
@@ -13,14 +14,32 @@ export const VOCAB_SIZE = 32000;
 
 const StopField = z.union([z.string(), z.array(z.string())]).nullish();
 const StreamOptions = z.object({ include_usage: z.boolean().nullish(), continuous_usage_stats: z.boolean().nullish() }).nullish();
-const TokenIds = z.array(z.number().int().min(0).max(VOCAB_SIZE - 1, `token ids must be below the vocabulary size ${VOCAB_SIZE}`)).min(1);
+// Checked against the served tokenizer's vocabulary (vocabSize) once the request is parsed.
+const TokenIds = z.array(z.number().int().min(0)).min(1);
+
+/** Vocabulary size of a tokenizer: its 32,000 SentencePiece pieces and any added special tokens (ChatML's). */
+export function vocabSize(tokenizer: Tokenizer): number {
+  return Math.max(VOCAB_SIZE, ...Object.values(tokenizer.specialIds).map((id) => id + 1));
+}
+
+/** vLLM's 400 for a token id outside the vocabulary; null when every id is in it. */
+export function tokenIdsProblem(ids: readonly number[], tokenizer: Tokenizer): string | null {
+  const size = vocabSize(tokenizer);
+  return ids.every((id) => id < size) ? null : `token ids must be below the vocabulary size ${size}`;
+}
 
 const Sampling = {
   model: z.string().nullish(),
   max_tokens: z.number().int().min(1).nullish(),
   temperature: z.number().min(0).nullish(),
-  // Other sampling fields (penalties, logit_bias) are accepted and ignored, as unknown fields are.
+  // Picks the lorem text of a sampled request (see replySampling); any int64, as vLLM.
   seed: z.number().int().nullish(),
+  // Accepted and ignored (the gateway passes them through), with vLLM's ranges.
+  presence_penalty: z.number().min(-2, "presence_penalty must be in [-2, 2]").max(2, "presence_penalty must be in [-2, 2]").nullish(),
+  frequency_penalty: z.number().min(-2, "frequency_penalty must be in [-2, 2]").max(2, "frequency_penalty must be in [-2, 2]").nullish(),
+  logit_bias: z.record(z.string(), z.number()).nullish(),
+  // vLLM's extension: never end by itself, so lorem runs to max_tokens whatever --reply-length says.
+  ignore_eos: z.boolean().nullish(),
   top_p: z.number().gt(0).max(1).nullish(),
   n: z.literal(1, { message: "the simulator generates one choice per request (n must be 1)" }).nullish(),
   stop: StopField,

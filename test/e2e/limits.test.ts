@@ -25,7 +25,7 @@ beforeAll(async () => {
   stack = await startStack({
     sims: 1,
     // Tokens 8 ms apart: a long reply lasts seconds, so a stream can be cancelled half-way.
-    sim: { reply: "lorem", ttftBaseMs: 10, prefillMsPerToken: 0, itlMs: 8, itlJitterMs: 0 },
+    sim: { reply: "lorem", replyLength: "max", ttftBaseMs: 10, prefillMsPerToken: 0, itlMs: 8, itlJitterMs: 0 },
     // A short client stall bound, so a disconnect that breaks the socket mid-write is noticed quickly.
     vars: { AUTH_CACHE_TTL_MS: "0", CLIENT_STALL_TIMEOUT_MS: "2000" },
   });

@@ -19,7 +19,7 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
     sims: 1,
-    sim: { reply: "lorem", fast: false, maxNumSeqs: 1, ttftBaseMs: 5, prefillMsPerToken: 0, itlMs: 30, itlJitterMs: 0 },
+    sim: { reply: "lorem", replyLength: "max", fast: false, maxNumSeqs: 1, ttftBaseMs: 5, prefillMsPerToken: 0, itlMs: 30, itlJitterMs: 0 },
     vars: {
       // Shed as soon as every worker has anything waiting.
       ROUTING_WAITING_SHED_THRESHOLD: "0",

@@ -27,7 +27,7 @@ const BREAKER_FAILURES = 2;
 const SNAPSHOT_MAX_AGE_MS = 1_000;
 const SNAPSHOT_SETTLE_MS = SNAPSHOT_MAX_AGE_MS + 300;
 /** Tokens come 20 ms apart, so a long answer is still streaming while the test acts on its worker. */
-const SLOW_SIM = { fast: false, reply: "lorem", ttftBaseMs: 5, prefillMsPerToken: 0, itlMs: 20, itlJitterMs: 0 } as const;
+const SLOW_SIM = { fast: false, reply: "lorem", replyLength: "max", ttftBaseMs: 5, prefillMsPerToken: 0, itlMs: 20, itlJitterMs: 0 } as const;
 
 let stack: Stack;
 let api: ConversationApi;

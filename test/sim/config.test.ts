@@ -12,6 +12,9 @@ describe("parseSimConfig", () => {
       model: "vicuna-13b-v1.5",
       maxModelLen: 4096,
       reply: "lorem",
+      replyLength: "sharegpt",
+      seeding: "request",
+      template: "vicuna_v1.1",
       fast: false,
       maxNumSeqs: 256,
       cacheBlocks: 4096,
@@ -28,6 +31,9 @@ describe("parseSimConfig", () => {
     { argv: ["--itl-ms", "2.5", "--max-num-seqs", "1"], env: {}, want: { itlMs: 2.5, maxNumSeqs: 1 } },
     { argv: ["--failure", "close-after", "--failure-after-tokens", "3"], env: {}, want: { failure: "close-after", failureAfterTokens: 3 } },
     { argv: [], env: { SIM_WORKER_ID: "gpu-7", SIM_MAX_MODEL_LEN: "2048" }, want: { workerId: "gpu-7", maxModelLen: 2048 } },
+    { argv: ["--reply-length", "max", "--seeding=prompt"], env: {}, want: { replyLength: "max", seeding: "prompt" } },
+    { argv: ["--template", "chatml"], env: { SIM_REPLY_LENGTH: "max" }, want: { template: "chatml", replyLength: "max" } },
+    { argv: [], env: { SIM_TEMPLATE: "llama-2-chat" }, want: { template: "llama-2-chat" } },
   ])("$argv $env", ({ argv, env, want }) => {
     expect(parseSimConfig(argv, env)).toMatchObject(want);
   });
@@ -40,6 +46,8 @@ describe("parseSimConfig", () => {
     { argv: ["--model"], message: /--model needs a value/ },
     { argv: ["8001"], message: /unexpected argument "8001"/ },
     { argv: ["--failure", "meltdown"], message: /--failure/ },
+    { argv: ["--reply-length", "long"], message: /--reply-length \/ SIM_REPLY_LENGTH/ },
+    { argv: ["--template", "vicuna"], message: /--template \/ SIM_TEMPLATE/ },
   ])("fails fast on $argv", ({ argv, message }) => {
     expect(() => parseSimConfig(argv, {})).toThrow(SimConfigError);
     expect(() => parseSimConfig(argv, {})).toThrow(message);

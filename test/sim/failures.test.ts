@@ -6,7 +6,7 @@ import { eventually, json, post, readSse, tryConnect } from "./helpers.js";
 const KEY = "sk-admin-test";
 const started: RunningSimulator[] = [];
 async function start(o: Parameters<typeof startSimulator>[0]): Promise<RunningSimulator> {
-  const sim = await startSimulator({ fast: true, reply: "lorem", ...o });
+  const sim = await startSimulator({ fast: true, reply: "lorem", replyLength: "max", ...o });
   started.push(sim);
   return sim;
 }

@@ -7,7 +7,7 @@ import { eventually, metricSamples, post, readSse, scrape } from "./helpers.js";
 describe("metrics under load", () => {
   it("maxNumSeqs 1: one running, the rest waiting; counters grow after", async () => {
     // Small but real delays so the requests overlap; no assertion depends on how long they take.
-    const sim = await startSimulator({ maxNumSeqs: 1, ttftBaseMs: 5, prefillMsPerToken: 0, itlMs: 10, itlJitterMs: 0, reply: "lorem" });
+    const sim = await startSimulator({ maxNumSeqs: 1, ttftBaseMs: 5, prefillMsPerToken: 0, itlMs: 10, itlJitterMs: 0, reply: "lorem", replyLength: "max" });
     try {
       const before = { gen: await scrape(sim.url, "vllm:generation_tokens_total"), prompt: await scrape(sim.url, "vllm:prompt_tokens_total") };
       expect(before).toEqual({ gen: 0, prompt: 0 });
@@ -46,7 +46,7 @@ describe("metrics under load", () => {
   });
 
   it("a client that disconnects leaves the batch at once", async () => {
-    const sim = await startSimulator({ maxNumSeqs: 1, ttftBaseMs: 1, prefillMsPerToken: 0, itlMs: 20, itlJitterMs: 0 });
+    const sim = await startSimulator({ maxNumSeqs: 1, ttftBaseMs: 1, prefillMsPerToken: 0, itlMs: 20, itlJitterMs: 0, replyLength: "max" });
     try {
       const abort = new AbortController();
       const res = await post(`${sim.url}/v1/completions`, { prompt: "long one", max_tokens: 1000, stream: true }, { signal: abort.signal });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { decodeTokens, encodeText } from "../../workers/prompt/tokenizer.js";
+import { promptRuntime, renderPromptText, renderPromptTokens, toChatConversation } from "../../workers/prompt/index.js";
+import type { ChatMessage } from "../../wire/openai.js";
 import { startSimulator, type RunningSimulator } from "../../gpu-backend/sim/server.js";
 import { json, post, readSse } from "./helpers.js";
 
@@ -29,7 +31,7 @@ const ChatChunk = z.object({
 let sim: RunningSimulator;
 let echo: RunningSimulator;
 beforeAll(async () => {
-  sim = await startSimulator({ fast: true, apiKey: KEY, reply: "lorem", maxModelLen: 256, workerId: "gpu-a" });
+  sim = await startSimulator({ fast: true, apiKey: KEY, reply: "lorem", replyLength: "max", seeding: "prompt", maxModelLen: 256, workerId: "gpu-a" });
   echo = await startSimulator({ fast: true, reply: "echo-prompt" });
 });
 afterAll(async () => {
@@ -201,5 +203,66 @@ describe("errors, auth and other routes", () => {
     expect(res.headers.get("x-worker-id")).toBe(`sim-${echo.port}`);
     expect(echo.workerId).toBe(`sim-${echo.port}`);
     await res.arrayBuffer();
+  });
+});
+
+describe("sampling fields and the served template", () => {
+  it("accepts the sampling fields the gateway passes through (penalties, seed, logit_bias), with vLLM's ranges", async () => {
+    const ok = await post(`${echo.url}/v1/completions`, { prompt: "hi", max_tokens: 3, presence_penalty: 0.5, frequency_penalty: -1, seed: -3, logit_bias: { "42": -100 } });
+    expect(ok.status).toBe(200);
+    await ok.arrayBuffer();
+    const chat = await post(`${echo.url}/v1/chat/completions`, { messages: [{ role: "user", content: "hi" }], max_tokens: 3, presence_penalty: 1, seed: 5, logit_bias: {} });
+    expect(chat.status).toBe(200);
+    await chat.arrayBuffer();
+    const bad = await post(`${echo.url}/v1/completions`, { prompt: "hi", presence_penalty: 3 });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { message: "presence_penalty: presence_penalty must be in [-2, 2]", param: "presence_penalty" } });
+  });
+
+  it("a conversation the template cannot express is a 400 on messages", async () => {
+    const res = await post(`${echo.url}/v1/chat/completions`, { messages: [{ role: "assistant", content: "hi" }] });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { type: "BadRequestError", param: "messages", code: 400 } });
+  });
+
+  it("/tokenize with messages gives the ids the gateway renders (turn ends as EOS)", async () => {
+    const messages = [{ role: "user", content: "a" }, { role: "assistant", content: "b" }, { role: "user", content: "c" }];
+    const conversation = toChatConversation(messages as ChatMessage[]);
+    const tok = z.object({ tokens: z.array(z.number()) }).parse(await (await post(`${echo.url}/tokenize`, { messages })).json());
+    expect(tok.tokens).toEqual(renderPromptTokens(promptRuntime("vicuna_v1.1"), conversation));
+    expect(tok.tokens).toContain(2);
+  });
+
+  it("--template chatml: ChatML's special ids are in the vocabulary, prompts decode and count with the mistral tokenizer", async () => {
+    const chatml = await startSimulator({ fast: true, reply: "echo-prompt", template: "chatml" });
+    try {
+      const runtime = promptRuntime("chatml");
+      const conversation = toChatConversation([{ role: "system", content: "Be brief." }, { role: "user", content: "bonjour 🦙" }]);
+      const ids = renderPromptTokens(runtime, conversation);
+      expect(ids).toContain(32001);
+      const body = z.object({ choices: z.array(z.object({ text: z.string() })), usage: Usage }).parse(
+        await (await post(`${chatml.url}/v1/completions`, { prompt: ids, max_tokens: 200 })).json(),
+      );
+      expect(body.choices[0]!.text).toBe(runtime.tokenizer.decode(ids));
+      expect(body.choices[0]!.text).toContain("<|im_start|>user\nbonjour 🦙<|im_end|>");
+      expect(body.usage.prompt_tokens).toBe(ids.length);
+
+      const chat = z.object({ choices: z.array(z.object({ message: z.object({ content: z.string() }) })), usage: Usage }).parse(
+        await (await post(`${chatml.url}/v1/chat/completions`, { messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "bonjour 🦙" }], max_tokens: 200 })).json(),
+      );
+      expect(chat.choices[0]!.message.content).toBe(renderPromptText(runtime, conversation));
+      expect(chat.usage.prompt_tokens).toBe(ids.length);
+
+      const text = z.object({ tokens: z.array(z.number()) }).parse(await (await post(`${chatml.url}/tokenize`, { prompt: "hi there" })).json());
+      expect(text.tokens).toEqual([1, ...runtime.tokenizer.encode("hi there")]);
+
+      const outside = await post(`${chatml.url}/v1/completions`, { prompt: [1, 32002] });
+      expect(outside.status).toBe(400);
+      expect(await outside.json()).toMatchObject({ error: { message: "prompt: token ids must be below the vocabulary size 32002" } });
+      const vicunaOutside = await post(`${echo.url}/v1/completions`, { prompt: [1, 32001] });
+      expect(await vicunaOutside.json()).toMatchObject({ error: { message: "prompt: token ids must be below the vocabulary size 32000" } });
+    } finally {
+      await chatml.stop();
+    }
   });
 });
