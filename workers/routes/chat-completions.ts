@@ -41,8 +41,9 @@ export const chatCompletionsRoutes = new Hono<AppEnv>().post("/", async (c) => {
       headers: {},
       storeBeforeReplyEnds: false,
       save: (r) => record(r.status === "failed", r.promptTokens, r.completionTokens),
+      // Nothing was generated: the ledger counts the failed request and no tokens, as the limiter charges none.
       undo: async (r) => {
-        if (r) await record(true, r.promptTokens, r.completionTokens);
+        if (r) await record(true, 0, 0);
       },
     },
   });
