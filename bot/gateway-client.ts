@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { Conversation, ConversationList, CreateConversationBody, RegenerateBody, TurnBody } from "../wire/conversations.js";
-import { TURN_HEADERS } from "../wire/conversations.js";
+import { ConversationListSchema, ConversationSchema, ConversationWithMessagesSchema, TURN_HEADERS } from "../wire/conversations.js";
 import { ErrorBodySchema } from "../wire/openai.js";
 import { backoffDelayMs } from "./backoff.js";
 import { GatewayCallError } from "./gateway-error.js";
@@ -24,30 +24,6 @@ const RETRY_MAX_MS = 4000;
 const BUSY_WAIT_MAX_MS = 15_000;
 const BUSY_RETRY_DEFAULT_MS = 1_000;
 
-const ConversationSchema = z.looseObject({
-  id: z.string(),
-  object: z.literal("conversation"),
-  model: z.string(),
-  system_prompt: z.string().nullable(),
-  metadata: z.record(z.string(), z.string()),
-  external_id: z.string().nullable(),
-  user: z.string().nullable(),
-  created_at: z.number(),
-  updated_at: z.number(),
-});
-const ConversationListSchema = z.looseObject({
-  object: z.literal("list"),
-  data: z.array(ConversationSchema),
-  has_more: z.boolean(),
-  last_id: z.string().nullable(),
-});
-const MessageSchema = z.looseObject({
-  id: z.string(),
-  role: z.enum(["user", "assistant"]),
-  content: z.string(),
-  status: z.string().nullable(),
-});
-const ConversationWithMessagesSchema = ConversationSchema.extend({ messages: z.array(MessageSchema) });
 const ModelListSchema = z.looseObject({ data: z.array(z.looseObject({ id: z.string() })) });
 const DeletedSchema = z.looseObject({ id: z.string(), deleted: z.boolean() });
 /** Usage's shape is the gateway's to choose; the bot shows whatever it says. */
