@@ -2,9 +2,9 @@
  * The fake OpenAI provider itself, driven by the official openai SDK pointed straight at it: it
  * must look like OpenAI to a real client before it can stand in for OpenAI behind the gateway.
  */
-import { createServer } from "node:net";
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, BadRequestError, InternalServerError, RateLimitError } from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/wrangler-cli.js";
 import { waitFor } from "../support/wait.js";
 import { DEFAULT_TEXT, DEFAULT_USAGE, midStreamText, startFakeOpenAI, type FakeOpenAI } from "./index.js";
 import { leakGuard, rawRequest } from "./leak-guard.js";
@@ -245,15 +245,3 @@ describe("fake OpenAI: port option", () => {
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
