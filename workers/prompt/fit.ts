@@ -89,7 +89,10 @@ export function fitToContext(input: FitInput): FitResult {
   const start = truncate ? chooseCut(rt, prepared, contextLength - completionTarget, encode) : 0;
 
   const kept: ChatConversation = { system: conversation.system, messages: conversation.messages.slice(start) };
-  const tokens = encodePieces(rt.tokenizer, preparedPieces(rt.family, prepareConversation(rt.family, kept)), encode).tokens;
+  // The kept suffix of the already checked and neutralised conversation: the same as preparing
+  // `kept` again (the cut is at a user message), without a second pass over its text.
+  const keptPrepared = { system: prepared.system, messages: prepared.messages.slice(start) };
+  const tokens = encodePieces(rt.tokenizer, preparedPieces(rt.family, keptPrepared), encode).tokens;
   const promptTokens = tokens.length;
   const room = contextLength - promptTokens;
   const limit = `This model's maximum context length is ${contextLength} tokens.`;
