@@ -3,9 +3,9 @@
  * {baseUrl}/chat/completions` with messages (the provider owns its template), always streamed so
  * one relay serves streaming and non-streaming clients, with usage requested in the last chunk.
  */
-import { z } from "zod";
 import type { ChatMessage } from "../../wire/openai.js";
-import { finishReasonOf, streamSse, UsageChunk, usageOfChunk, type ChunkContent, type SseTimeouts } from "./sse-upstream.js";
+import { readChatChunk } from "./chunk-readers.js";
+import { streamSse, type SseTimeouts } from "./sse-upstream.js";
 import type { UpstreamEvent } from "./upstream-error.js";
 import { definedFields, type VllmSampling } from "./vllm-client.js";
 
@@ -22,31 +22,6 @@ export interface ProviderChatRequest {
   messages: readonly ChatMessage[];
   maxTokens: number;
   sampling: VllmSampling;
-}
-
-const ChatChunk = z.object({
-  choices: z
-    .array(
-      z.object({
-        delta: z.object({ content: z.string().nullish() }).nullish(),
-        finish_reason: z.string().nullish(),
-      }),
-    )
-    .optional()
-    .default([]),
-  usage: UsageChunk,
-});
-
-function readChatChunk(json: unknown): ChunkContent | null {
-  const chunk = ChatChunk.safeParse(json);
-  if (!chunk.success) return null;
-  let finishReason: ChunkContent["finishReason"] = null;
-  for (const choice of chunk.data.choices) finishReason = finishReasonOf(choice.finish_reason) ?? finishReason;
-  return {
-    texts: chunk.data.choices.map((c) => c.delta?.content ?? ""),
-    finishReason,
-    usage: usageOfChunk(chunk.data.usage),
-  };
 }
 
 /**

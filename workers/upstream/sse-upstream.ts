@@ -4,9 +4,10 @@
  * both kinds of upstream: timeouts, stall detection, SSE parsing and failure classification live
  * here once; each client supplies its URL, body and how to read one chunk.
  */
-import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { z } from "zod";
 import type { FinishReason } from "../../wire/openai.js";
+import type { ChunkContent } from "./chunk-readers.js";
+import { SseDecoder } from "./sse-decoder.js";
 import { StallWatch } from "./stall-watch.js";
 import { REQUEST_ERROR_STATUSES, retryAfterSeconds, UpstreamError, type UpstreamEvent, type UpstreamFailurePhase } from "./upstream-error.js";
 
@@ -20,27 +21,6 @@ export interface SseTimeouts {
    * on the upstream counts, not time the caller spends relaying a token.
    */
   tokenStallTimeoutMs: number;
-}
-
-/** OpenAI's usage object, as vLLM and providers send it in a stream's last chunk. */
-export const UsageChunk = z
-  .object({
-    prompt_tokens: z.number(),
-    completion_tokens: z.number(),
-    prompt_tokens_details: z.object({ cached_tokens: z.number().nullish() }).nullish(),
-  })
-  .nullish();
-
-/** A chunk's usage in the gateway's terms (null when the chunk carries none). */
-export function usageOfChunk(usage: z.infer<typeof UsageChunk>): ChunkContent["usage"] {
-  return usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0 } : null;
-}
-
-/** What one parsed chunk contributes. */
-export interface ChunkContent {
-  texts: string[];
-  finishReason: FinishReason | null;
-  usage: { promptTokens: number; completionTokens: number; cachedTokens: number } | null;
 }
 
 export interface SseRequest {
@@ -129,40 +109,41 @@ export async function* streamSse(request: SseRequest, timeouts: SseTimeouts): As
       );
     }
 
-    const pending: UpstreamEvent[] = [];
     let finishReason: FinishReason | null = null;
     let usage: ChunkContent["usage"] = null;
     let done = false;
-    let malformed: string | null = null;
-    const parser = createParser({
-      onEvent(event: EventSourceMessage) {
-        if (done || malformed) return;
-        if (event.data === "[DONE]") {
+    const sse = new SseDecoder();
+    const decoder = new TextDecoder();
+    // Everything one network read carries is relayed as one delta: a token per frame costs the
+    // same per frame however many tokens arrive together, so batching keeps the relay's cost
+    // per read rather than per token when the upstream is fast.
+    const readTexts = (data: readonly string[]): string => {
+      let text = "";
+      for (const item of data) {
+        if (done) break;
+        if (item === "[DONE]") {
           done = true;
-          return;
+          break;
         }
         let json: unknown;
         try {
-          json = JSON.parse(event.data);
+          json = JSON.parse(item);
         } catch {
-          malformed = `${request.name} sent malformed SSE data`;
-          return;
+          throw new UpstreamError("stream", `${request.name} sent malformed SSE data`);
         }
         const chunk = request.readChunk(json);
-        if (!chunk) {
-          malformed = `${request.name} sent an unexpected chunk`;
-          return;
-        }
-        for (const text of chunk.texts) if (text) pending.push({ kind: "text", text });
+        if (!chunk) throw new UpstreamError("stream", `${request.name} sent an unexpected chunk`);
+        for (const t of chunk.texts) text += t;
         if (chunk.finishReason) finishReason = chunk.finishReason;
         if (chunk.usage) usage = chunk.usage;
-      },
-    });
+      }
+      return text;
+    };
 
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    const reader = response.body.getReader();
     try {
       while (!done) {
-        let read: ReadableStreamReadResult<string>;
+        let read: ReadableStreamReadResult<Uint8Array>;
         if (sawFirstToken) stall.waiting();
         try {
           read = await reader.read();
@@ -172,12 +153,10 @@ export async function* streamSse(request: SseRequest, timeouts: SseTimeouts): As
           stall.received();
         }
         if (read.done) break;
-        parser.feed(read.value);
-        if (malformed) throw new UpstreamError("stream", malformed);
-        while (pending.length > 0) {
-          const event = pending.shift()!;
-          if (event.kind === "text") sawFirstToken = true;
-          yield event;
+        const text = readTexts(sse.push(decoder.decode(read.value, { stream: true })));
+        if (text !== "") {
+          sawFirstToken = true;
+          yield { kind: "text", text };
         }
       }
     } finally {
@@ -190,10 +169,4 @@ export async function* streamSse(request: SseRequest, timeouts: SseTimeouts): As
     stall.stop();
     timeouts.signal.removeEventListener("abort", onAbort);
   }
-}
-
-/** OpenAI's finish reasons, as the gateway reports them ("length" or else "stop"). */
-export function finishReasonOf(reason: string | null | undefined): FinishReason | null {
-  if (!reason) return null;
-  return reason === "length" ? "length" : "stop";
 }

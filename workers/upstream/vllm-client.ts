@@ -2,8 +2,8 @@
  * One streamed completion from one vLLM worker: `POST /v1/completions` with the token-id prompt
  * the gateway rendered, plus the ids of any answer already sent when a stream is resumed here.
  */
-import { z } from "zod";
-import { finishReasonOf, streamSse, UsageChunk, usageOfChunk, type ChunkContent, type SseTimeouts } from "./sse-upstream.js";
+import { readCompletionChunk } from "./chunk-readers.js";
+import { streamSse, type SseTimeouts } from "./sse-upstream.js";
 import type { UpstreamEvent } from "./upstream-error.js";
 
 export interface Backend {
@@ -28,26 +28,6 @@ export interface CompletionRequest {
   promptTokens: readonly number[];
   maxTokens: number;
   sampling: VllmSampling;
-}
-
-const CompletionChunk = z.object({
-  choices: z
-    .array(z.object({ text: z.string().optional().default(""), finish_reason: z.string().nullish() }))
-    .optional()
-    .default([]),
-  usage: UsageChunk,
-});
-
-function readCompletionChunk(json: unknown): ChunkContent | null {
-  const chunk = CompletionChunk.safeParse(json);
-  if (!chunk.success) return null;
-  let finishReason: ChunkContent["finishReason"] = null;
-  for (const choice of chunk.data.choices) finishReason = finishReasonOf(choice.finish_reason) ?? finishReason;
-  return {
-    texts: chunk.data.choices.map((c) => c.text),
-    finishReason,
-    usage: usageOfChunk(chunk.data.usage),
-  };
 }
 
 /** The set sampling fields only, so the upstream applies its own defaults to the rest. */
