@@ -30,6 +30,8 @@ export interface GatewayMiniflareOptions {
   skipMigrations?: boolean;
   /** Print the Worker's console output and Miniflare's info log. */
   verbose?: boolean;
+  /** Open workerd's V8 inspector on this loopback port (profiling); omitted = no inspector. */
+  inspectorPort?: number;
 }
 
 export interface RunningGatewayMiniflare {
@@ -86,6 +88,7 @@ export async function startGatewayMiniflare(options: GatewayMiniflareOptions): P
     // Never fetch Cloudflare's request.cf data from the internet: nothing leaves loopback.
     cf: false,
     verbose: options.verbose ?? false,
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
   });
   const url = await mf.ready;
   return {

@@ -44,6 +44,8 @@ export interface AltiplanoOptions {
   vars?: Record<string, string>;
   /** Miniflare only: bundle this entry instead of workers/index.ts (e.g. the counting wrapper). */
   entry?: string;
+  /** Miniflare only: open workerd's V8 inspector on this loopback port (bench/profile.ts). */
+  inspectorPort?: number;
 }
 
 export interface Altiplano {
@@ -98,7 +100,7 @@ export async function startAltiplano(o: AltiplanoOptions): Promise<Altiplano> {
       stops.push(() => rm(stateDir, { recursive: true, force: true }));
       adminKey = `sk-admin-${randomBytes(18).toString("base64url")}`;
       poolToken = `pool-${randomBytes(18).toString("base64url")}`;
-      const gateway = await startGatewayMiniflare({ stateDir, entry: o.entry, vars: { ...vars, ADMIN_API_KEY: adminKey, POOL_TOKEN: poolToken } });
+      const gateway = await startGatewayMiniflare({ stateDir, entry: o.entry, inspectorPort: o.inspectorPort, vars: { ...vars, ADMIN_API_KEY: adminKey, POOL_TOKEN: poolToken } });
       stops.push(gateway.stop);
       url = gateway.url;
     } else {
