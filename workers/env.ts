@@ -58,4 +58,5 @@ export interface Env {
   END_USER_LIMIT_MAX_CONCURRENT?: string;
   END_USER_LIMIT_TOKENS_PER_DAY?: string;
   LIMIT_LEASE_TTL_SECONDS?: string;
+  USAGE_FLUSH_INTERVAL_MS?: string;
 }

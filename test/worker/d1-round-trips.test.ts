@@ -1,6 +1,7 @@
 /**
  * The critical-path budget of DESIGN.md, counted: a conversation turn makes one D1 round trip
- * before the request leaves for the GPU and one after; a stateless chat completion none before.
+ * before the request leaves for the GPU and one after; a stateless chat completion none at all
+ * (its usage goes to the ledger in its key limiter's batched write).
  * The Worker runs in workerd against real local D1; only the GPU's HTTP answer is canned here
  * (fetch to the worker URL), since this test counts database calls, not model behaviour. The
  * pool snapshot is a Durable Object call at most once a second per isolate, not per request.
@@ -142,7 +143,7 @@ describe("D1 round trips per turn", () => {
     expect(log).toEqual(["d1", "gpu", "d1"]);
   });
 
-  it("a chat completion: none before the GPU, the usage ledger after", async () => {
+  it("a chat completion: none at all; its usage reaches the ledger in the key limiter's batch", async () => {
     const log: string[] = [];
     const testEnv = setup(log);
     const { key } = await seedKey("user");
@@ -150,7 +151,11 @@ describe("D1 round trips per turn", () => {
     log.length = 0;
     const res = await send(testEnv, key, "POST", "/v1/chat/completions", { model: "vicuna-13b-v1.5", messages: [{ role: "user", content: "hi" }] });
     expect(res.status).toBe(200);
-    expect(log).toEqual(["gpu", "d1"]);
+    expect(log).toEqual(["gpu"]);
+    const usage = z
+      .object({ totals: z.object({ requests: z.number(), prompt_tokens: z.number(), completion_tokens: z.number() }) })
+      .parse(JSON.parse((await send(testEnv, key, "GET", "/v1/usage")).text));
+    expect(usage.totals).toEqual({ requests: 1, prompt_tokens: 40, completion_tokens: 2 });
   });
 
   it("an uncached key costs one lookup, then none", async () => {

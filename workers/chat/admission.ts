@@ -5,8 +5,10 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.js";
 import type { Owner } from "../db/conversation-store.js";
+import { usageDay } from "../db/turn-store.js";
 import { admitRequest } from "../limits/client.js";
 import { effectiveLimits } from "../limits/config.js";
+import type { UsageEntry } from "../limits/types.js";
 import type { GenerationResult } from "./generation.js";
 
 export interface AdmittedRequest {
@@ -26,6 +28,23 @@ export function chargedTokens(result: GenerationResult | null): number {
   return result.promptTokens + result.completionTokens;
 }
 
+/**
+ * A finished request's line in the usage ledger: its tokens as charged, and whether it failed. A
+ * request that failed before generating anything counts as a failed request with no tokens.
+ */
+export function ledgerEntry(owner: Owner, model: string, result: GenerationResult, nowMs: number): UsageEntry {
+  const failed = result.status === "failed";
+  return {
+    keyId: owner.keyId,
+    endUser: owner.endUser,
+    model,
+    day: usageDay(nowMs),
+    promptTokens: failed && result.completionTokens === 0 ? 0 : result.promptTokens,
+    completionTokens: result.completionTokens,
+    failed,
+  };
+}
+
 /** Characters per token when the tokenizer is not known yet: about right for English text. */
 const CHARS_PER_TOKEN_ESTIMATE = 4;
 
@@ -34,8 +53,12 @@ export function estimateTextTokens(text: string): number {
   return Math.ceil(text.length / CHARS_PER_TOKEN_ESTIMATE);
 }
 
-/** Reserves `estimatedTokens` (prompt + max_tokens, or a turn's estimate); throws the 429 (or 503 if a limiter is unreachable). */
-export async function admit(c: Context<AppEnv>, owner: Owner, estimatedTokens: number): Promise<AdmittedRequest> {
+/**
+ * Reserves `estimatedTokens` (prompt + max_tokens, or a turn's estimate); throws the 429 (or 503
+ * if a limiter is unreachable). With `ledgerModel`, the request's usage goes to the ledger with
+ * its settlement (stateless completions, which have no D1 write of their own).
+ */
+export async function admit(c: Context<AppEnv>, owner: Owner, estimatedTokens: number, ledgerModel: string | null = null): Promise<AdmittedRequest> {
   const admission = await admitRequest(c.env, {
     keyId: owner.keyId,
     endUser: owner.endUser === "" ? null : owner.endUser,
@@ -45,5 +68,9 @@ export async function admit(c: Context<AppEnv>, owner: Owner, estimatedTokens: n
   });
   if (!admission.ok) throw admission.error;
   let settled: Promise<void> | null = null;
-  return { headers: admission.headers, settle: (result) => (settled ??= admission.settle(chargedTokens(result))) };
+  return {
+    headers: admission.headers,
+    settle: (result) =>
+      (settled ??= admission.settle(chargedTokens(result), ledgerModel !== null && result !== null ? ledgerEntry(owner, ledgerModel, result, Date.now()) : undefined)),
+  };
 }

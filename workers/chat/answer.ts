@@ -43,7 +43,7 @@ export async function answer(c: Context<AppEnv>, turn: Turn): Promise<Response> 
   let admission = turn.admission;
   try {
     const prepared = turn.runtime.prepare({ conversation: turn.conversation, sampling: turn.sampling, truncate: turn.truncate });
-    admission ??= await admit(c, turn.owner, prepared.promptTokens + prepared.maxTokens);
+    admission ??= await admit(c, turn.owner, prepared.promptTokens + prepared.maxTokens, turn.store.usageWithSettlement === true ? turn.runtime.id : null);
     const plan = await prepared.open({
       env: c.env,
       waitUntil: (promise) => c.executionCtx.waitUntil(promise),

@@ -25,6 +25,11 @@ export interface TurnStore {
    * completions, whose only write is the usage ledger).
    */
   storeBeforeReplyEnds: boolean;
+  /**
+   * The usage ledger is written by the limiter with the request's settlement (stateless
+   * completions) rather than by `save`/`undo` (conversation turns, whose batch stores it anyway).
+   */
+  usageWithSettlement?: boolean;
   /** Stores the outcome of a generation that produced an answer (or part of one). */
   save(result: GenerationResult): Promise<void>;
   /**

@@ -5,17 +5,23 @@
  * limit never holds (even briefly) a slot of the shared key, where it could crowd out other users.
  * If the key then refuses, the end user's reservation is released, so nothing leaks.
  */
+import { backoffDelayMs } from "../../wire/backoff.js";
 import type { Env } from "../env.js";
 import type { GatewayError } from "../errors.js";
 import { getLimitsConfig } from "./config.js";
 import { rateLimitHeaders } from "./headers.js";
 import { limiterUnavailableError, rejectionError, type Scope } from "./rejection.js";
-import type { AdmitResult, KeyLimits, Limits, UsageSnapshot } from "./types.js";
+import type { AdmitResult, KeyLimits, Limits, UsageEntry, UsageSnapshot } from "./types.js";
 import { combineSnapshots } from "./window-math.js";
 
 /** The outcome of admission: headers for the response and a settle hook, or the error to send. */
 export type Admission =
-  | { ok: true; headers: Record<string, string>; settle(actualTokens: number): Promise<void> }
+  | {
+      ok: true;
+      headers: Record<string, string>;
+      /** Settles to real usage; `usage` (stateless completions) is buffered for the ledger by the key's limiter. */
+      settle(actualTokens: number, usage?: UsageEntry): Promise<void>;
+    }
   | { ok: false; error: GatewayError };
 
 export interface AdmitRequestInput {
@@ -37,11 +43,32 @@ export function limiterName(keyId: string, endUser?: string | null): string {
   return endUser ? `key:${keyId}:user:${endUser}` : `key:${keyId}`;
 }
 
+const ID_CACHE_MAX = 10_000;
+const limiterIds = new WeakMap<Env["RATE_LIMITER"], Map<string, DurableObjectId>>();
+
+/**
+ * The limiter object of `name`. Its id is derived by hashing the name, the same every time, so
+ * an isolate keeps the ids it has derived (bounded) instead of hashing on every call.
+ */
+export function limiterStub(env: Env, name: string): DurableObjectStub<import("./rate-limiter-do.js").RateLimiter> {
+  let ids = limiterIds.get(env.RATE_LIMITER);
+  if (ids === undefined) limiterIds.set(env.RATE_LIMITER, (ids = new Map()));
+  let id = ids.get(name);
+  if (id === undefined) {
+    if (ids.size >= ID_CACHE_MAX) ids.delete(ids.keys().next().value!);
+    id = env.RATE_LIMITER.idFromName(name);
+    ids.set(name, id);
+  }
+  return env.RATE_LIMITER.get(id);
+}
+
 function isUnlimited(l: Limits): boolean {
   return l.requestsPerMinute === null && l.tokensPerMinute === null && l.maxConcurrent === null && l.tokensPerDay === null;
 }
 
 interface Held {
+  scope: Scope;
+  name: string;
   stub: DurableObjectStub<import("./rate-limiter-do.js").RateLimiter>;
   leaseId: string;
   usage: UsageSnapshot;
@@ -53,7 +80,8 @@ async function admitScope(env: Env, input: AdmitRequestInput, scope: Scope, limi
   // An all-unlimited scope has nothing to enforce: skip its round trip.
   if (isUnlimited(limits)) return { ok: true, held: null };
   let result: AdmitResult;
-  const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(limiterName(input.keyId, scope === "end_user" ? input.endUser : null)));
+  const name = limiterName(input.keyId, scope === "end_user" ? input.endUser : null);
+  const stub = limiterStub(env, name);
   try {
     result = await stub.admit({
       requestId: input.requestId,
@@ -68,7 +96,7 @@ async function admitScope(env: Env, input: AdmitRequestInput, scope: Scope, limi
     return { ok: false, error: limiterUnavailableError() };
   }
   if (!result.ok) return { ok: false, error: rejectionError({ ...result, scope }) };
-  return { ok: true, held: { stub, leaseId: result.leaseId, usage: result.usage } };
+  return { ok: true, held: { scope, name, stub, leaseId: result.leaseId, usage: result.usage } };
 }
 
 async function releaseQuietly(held: Held | null): Promise<void> {
@@ -97,9 +125,9 @@ export async function admitRequest(env: Env, input: AdmitRequestInput): Promise<
   return {
     ok: true,
     headers,
-    settle(actualTokens: number): Promise<void> {
+    settle(actualTokens: number, usage?: UsageEntry): Promise<void> {
       // Settling twice does nothing: the first call's promise is returned again.
-      settling ??= settleAll(held, Math.max(0, Math.round(actualTokens)));
+      settling ??= settleAll(env, input.keyId, held, Math.max(0, Math.round(actualTokens)), usage);
       return settling;
     },
   };
@@ -117,7 +145,7 @@ export async function peekRateLimitHeaders(env: Env, input: { keyId: string; end
   if (limited.length === 0) return {};
   try {
     const snapshots = await Promise.all(
-      limited.map((s) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(s.name)).peek({ limits: s.limits })),
+      limited.map((s) => limiterStub(env, s.name).peek({ limits: s.limits })),
     );
     return rateLimitHeaders(combineSnapshots(snapshots));
   } catch (err) {
@@ -126,15 +154,36 @@ export async function peekRateLimitHeaders(env: Env, input: { keyId: string; end
   }
 }
 
-async function settleAll(held: Held[], actualTokens: number): Promise<void> {
-  await Promise.all(
-    held.map(async (h) => {
+/** Settling is idempotent (per lease), so a call that failed in transit is simply made again. */
+const SETTLE_ATTEMPTS = 3;
+const SETTLE_BACKOFF_MS = 50;
+
+async function settleAll(env: Env, keyId: string, held: Held[], actualTokens: number, usage: UsageEntry | undefined): Promise<void> {
+  const calls = held.map(async (h) => {
+    // The key's limiter keeps the key's usage ledger, so the entry travels with its settlement.
+    const input = { leaseId: h.leaseId, actualTokens, ...(usage && h.scope === "key" ? { usage } : {}) };
+    for (let attempt = 1; ; attempt++) {
       try {
-        await h.stub.settle({ leaseId: h.leaseId, actualTokens });
+        // A stub whose object was reset stays broken: a retry asks for a new one.
+        await (attempt === 1 ? h.stub : limiterStub(env, h.name)).settle(input);
+        return;
       } catch (err) {
-        // Never throws to the caller (settle runs at the end of a response); the lease expiry is the backstop.
-        console.error("rate limiter settle failed", { error: String(err) });
+        if (attempt >= SETTLE_ATTEMPTS) {
+          // Never throws to the caller (settle runs at the end of a response); the lease expiry is the backstop.
+          console.error("rate limiter settle failed", { error: String(err) });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, backoffDelayMs({ attempt, baseMs: SETTLE_BACKOFF_MS, maxMs: 1_000 })));
       }
-    }),
-  );
+    }
+  });
+  if (usage && !held.some((h) => h.scope === "key")) {
+    // An unlimited key was never admitted by its limiter, which still keeps its ledger.
+    calls.push(
+      limiterStub(env, limiterName(keyId))
+        .recordUsage(usage)
+        .catch((err: unknown) => console.error("could not buffer usage", { error: String(err) })),
+    );
+  }
+  await Promise.all(calls);
 }

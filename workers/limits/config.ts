@@ -55,12 +55,15 @@ const LimitsConfigSchema = z.object({
   END_USER_LIMIT_TOKENS_PER_DAY: LimitVar(200_000),
   /** A concurrency lease (and its token reservation) lapses this long after admission. */
   LIMIT_LEASE_TTL_SECONDS: intVar(300, 1),
+  /** How long a key's limiter buffers the usage of stateless completions before writing it to D1. */
+  USAGE_FLUSH_INTERVAL_MS: intVar(5_000, 1),
 });
 
 /** The parsed limits configuration. */
 export interface LimitsConfig {
   defaults: KeyLimits;
   leaseTtlMs: number;
+  usageFlushIntervalMs: number;
 }
 
 /** Parses the limit vars once per env object; throws a readable error on a bad value. */
@@ -80,6 +83,7 @@ export const getLimitsConfig = oncePerEnv((env: Env): LimitsConfig => {
       },
     },
     leaseTtlMs: v.LIMIT_LEASE_TTL_SECONDS * 1000,
+    usageFlushIntervalMs: v.USAGE_FLUSH_INTERVAL_MS,
   };
 });
 

@@ -4,12 +4,21 @@
  * records without awaiting in between, so with limit L and N > L simultaneous requests exactly L
  * are admitted. State lives in the object's SQLite storage (an eviction does not reset a quota)
  * with a hot in-memory copy; an alarm expires leases of requests that never settled.
+ *
+ * The key's object also buffers the usage ledger of the key's stateless completions, reported
+ * with their settlement, and writes it to D1 in batches (usage-buffer.ts): a completion then
+ * costs no D1 write of its own. The RPC inputs come from the gateway's own code (client.ts) and
+ * are typed, not parsed: this object is called twice per request and parsing was a visible share
+ * of its cost.
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
+import { applyUsageBatch } from "../db/usage-batches.js";
 import type { Env } from "../env.js";
+import { getLimitsConfig } from "./config.js";
 import { Ledger, type Change } from "./ledger.js";
-import type { AdmitInput, AdmitResult, Limits, SettleInput, SettleResult, UsageSnapshot } from "./types.js";
+import type { AdmitInput, AdmitResult, Limits, SettleInput, SettleResult, UsageEntry, UsageSnapshot } from "./types.js";
+import { UsageBuffer } from "./usage-buffer.js";
 import { nextLeaseExpiryMs, usageSnapshot, type Reservation } from "./window-math.js";
 
 const ReservationRow = z.object({
@@ -24,18 +33,8 @@ const ReservationRow = z.object({
 
 const MetaRow = z.object({ day: z.number(), day_tokens: z.number(), last_now_ms: z.number() });
 
-const NonNegativeInt = z.number().int().min(0);
-const LimitValue = NonNegativeInt.nullable();
-const LimitsSchema = z.object({ requestsPerMinute: LimitValue, tokensPerMinute: LimitValue, maxConcurrent: LimitValue, tokensPerDay: LimitValue });
-const AdmitInputSchema = z.object({
-  requestId: z.string().max(200),
-  estimatedTokens: NonNegativeInt,
-  limits: LimitsSchema,
-  leaseTtlMs: z.number().int().min(1),
-  now: z.number().optional(),
-});
-const PeekInputSchema = z.object({ limits: LimitsSchema, now: z.number().optional() });
-const SettleInputSchema = z.object({ leaseId: z.string(), actualTokens: NonNegativeInt, now: z.number().optional() });
+/** After a failed write to D1, the buffer is sent again this much later. */
+const USAGE_RETRY_MS = 2_000;
 
 /** The rate limiter Durable Object; call it through RPC (see client.ts). */
 export class RateLimiter extends DurableObject<Env> {
@@ -43,6 +42,11 @@ export class RateLimiter extends DurableObject<Env> {
   private readonly ledger: Ledger;
   /** The alarm time we last set, so admissions only touch the alarm when an earlier one is needed. */
   private alarmAtMs: number | null = null;
+  private readonly usage: UsageBuffer;
+  /** When the buffered usage is due in D1; null when nothing is buffered. */
+  private usageDueAtMs: number | null;
+  /** The write to D1 in progress, which concurrent flushes wait for instead of repeating. */
+  private flushing: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -60,17 +64,19 @@ export class RateLimiter extends DurableObject<Env> {
       .toArray()
       .map((row) => toReservation(ReservationRow.parse(row)));
     this.ledger = new Ledger({ reservations, day: parsedMeta.day, dayTokens: parsedMeta.day_tokens, lastNowMs: parsedMeta.last_now_ms });
+    this.usage = new UsageBuffer(this.sql);
+    // Usage left from before a restart is due now; the next call (or the alarm still set) sends it.
+    this.usageDueAtMs = this.usage.isEmpty() ? null : Date.now();
   }
 
   /** Reserves one request, the estimated tokens and a concurrency lease — or rejects, consuming nothing. */
   async admit(input: AdmitInput): Promise<AdmitResult> {
-    const valid = AdmitInputSchema.parse(input);
     const result = this.ledger.admit({
-      requestId: valid.requestId,
-      estimatedTokens: valid.estimatedTokens,
-      limits: valid.limits,
-      leaseTtlMs: valid.leaseTtlMs,
-      nowMs: valid.now ?? Date.now(),
+      requestId: input.requestId,
+      estimatedTokens: input.estimatedTokens,
+      limits: input.limits,
+      leaseTtlMs: input.leaseTtlMs,
+      nowMs: input.now ?? Date.now(),
       leaseId: crypto.randomUUID(),
     });
     this.persist();
@@ -80,18 +86,47 @@ export class RateLimiter extends DurableObject<Env> {
 
   /** The x-ratelimit-* view of this scope for responses that admit nothing; changes nothing. */
   async peek(input: { limits: Limits; now?: number }): Promise<UsageSnapshot> {
-    const valid = PeekInputSchema.parse(input);
     // Never behind the ledger's own clock, which only admissions and settlements advance.
-    const nowMs = Math.max(valid.now ?? Date.now(), this.ledger.lastNowMs);
-    return usageSnapshot({ view: this.ledger, limits: valid.limits, nowMs });
+    const nowMs = Math.max(input.now ?? Date.now(), this.ledger.lastNowMs);
+    return usageSnapshot({ view: this.ledger, limits: input.limits, nowMs });
   }
 
-  /** Replaces the lease's reservation with real usage and frees its slot. Idempotent. */
+  /**
+   * Replaces the lease's reservation with real usage and frees its slot. Idempotent: the usage
+   * entry it carries is buffered only by the settlement that settles the lease.
+   */
   async settle(input: SettleInput): Promise<SettleResult> {
-    const valid = SettleInputSchema.parse(input);
-    const result = this.ledger.settle({ leaseId: valid.leaseId, actualTokens: valid.actualTokens, nowMs: valid.now ?? Date.now() });
+    const result = this.ledger.settle({ leaseId: input.leaseId, actualTokens: input.actualTokens, nowMs: input.now ?? Date.now() });
     this.persist();
+    if (result.settled && input.usage) await this.bufferUsage(input.usage);
     return result;
+  }
+
+  /** Buffers the usage of a request this key's limits did not admit (its limits are all unlimited). */
+  async recordUsage(entry: UsageEntry): Promise<void> {
+    await this.bufferUsage(entry);
+  }
+
+  /** Writes every buffered entry to D1 now (before the usage API reads the ledger). */
+  async flushUsage(): Promise<void> {
+    while (!this.usage.isEmpty()) {
+      this.flushing ??= this.sendNextBatch().finally(() => (this.flushing = null));
+      await this.flushing;
+    }
+    this.usageDueAtMs = null;
+  }
+
+  private async bufferUsage(entry: UsageEntry): Promise<void> {
+    this.usage.add(entry);
+    if (this.usageDueAtMs === null) this.usageDueAtMs = Date.now() + getLimitsConfig(this.env).usageFlushIntervalMs;
+    await this.scheduleAlarm();
+  }
+
+  private async sendNextBatch(): Promise<void> {
+    const batch = this.usage.nextBatch(crypto.randomUUID());
+    if (!batch) return;
+    await applyUsageBatch(this.env.DB, { ...batch, now: Date.now() });
+    this.usage.confirm(batch.batchId);
   }
 
   /** Undoes an admission as if it never happened (used when the other scope rejected). Idempotent. */
@@ -106,11 +141,21 @@ export class RateLimiter extends DurableObject<Env> {
     this.alarmAtMs = null;
     this.ledger.housekeep(this.ledger.clock(Date.now()));
     this.persist();
+    if (this.usageDueAtMs !== null && this.usageDueAtMs <= Date.now()) {
+      try {
+        await this.flushUsage();
+      } catch (err) {
+        // Kept in the buffer (sealed batches are sent again as they were) and tried again soon.
+        console.error("could not write buffered usage to D1", { error: String(err) });
+        this.usageDueAtMs = Date.now() + USAGE_RETRY_MS;
+      }
+    }
     await this.scheduleAlarm();
   }
 
   private async scheduleAlarm(): Promise<void> {
-    const next = nextLeaseExpiryMs(this.ledger);
+    const leaseExpiry = nextLeaseExpiryMs(this.ledger);
+    const next = leaseExpiry === null ? this.usageDueAtMs : this.usageDueAtMs === null ? leaseExpiry : Math.min(leaseExpiry, this.usageDueAtMs);
     if (next === null || (this.alarmAtMs !== null && this.alarmAtMs <= next)) return;
     this.alarmAtMs = next;
     await this.ctx.storage.setAlarm(next);

@@ -71,8 +71,23 @@ export interface SettleInput {
   leaseId: string;
   /** Real usage (prompt + completion, summed over failover attempts); 0 for a request that failed. */
   actualTokens: number;
+  /** The request's line in the usage ledger, buffered by the key's limiter (stateless completions). */
+  usage?: UsageEntry;
   now?: number;
 }
+
+/** One request's entry, as a settlement reports it. */
+export interface UsageEntry {
+  keyId: string;
+  endUser: string;
+  model: string;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  promptTokens: number;
+  completionTokens: number;
+  failed: boolean;
+}
+
 
 export interface SettleResult {
   /** False when the lease was already settled, expired or unknown (settling is idempotent). */

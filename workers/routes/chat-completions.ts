@@ -1,4 +1,7 @@
-/** POST /v1/chat/completions: OpenAI-compatible, stateless; the usage ledger is its only write. */
+/**
+ * POST /v1/chat/completions: OpenAI-compatible, stateless. It writes nothing to D1: its usage
+ * travels with the limiter's settlement, which buffers it and writes the ledger in batches.
+ */
 import { Hono } from "hono";
 import { z } from "zod";
 import { ChatMessage, SamplingParams } from "../../wire/openai.js";
@@ -6,7 +9,6 @@ import type { AppEnv } from "../app-env.js";
 import { answer } from "../chat/answer.js";
 import { normaliseMessages, resolveModel } from "../chat/prepare.js";
 import { getConfig } from "../config.js";
-import { recordUsage } from "../db/turn-store.js";
 import { readJsonBody } from "../http/json-body.js";
 import { toChatConversation } from "../prompt/index.js";
 import { endUserOf } from "./end-user.js";
@@ -26,8 +28,6 @@ export const chatCompletionsRoutes = new Hono<AppEnv>().post("/", async (c) => {
   const body = await readJsonBody(c, ChatCompletionBody);
   const runtime = resolveModel(config, body.model);
   const owner = { keyId: c.var.caller.keyId, endUser: endUserOf(c.var.caller, body.user) };
-  const record = (failed: boolean, promptTokens: number, completionTokens: number) =>
-    recordUsage(c.env.DB, { owner, model: runtime.id, usage: { promptTokens, completionTokens, failed }, now: Date.now() });
 
   return answer(c, {
     owner,
@@ -40,11 +40,9 @@ export const chatCompletionsRoutes = new Hono<AppEnv>().post("/", async (c) => {
     store: {
       headers: {},
       storeBeforeReplyEnds: false,
-      save: (r) => record(r.status === "failed", r.promptTokens, r.completionTokens),
-      // Nothing was generated: the ledger counts the failed request and no tokens, as the limiter charges none.
-      undo: async (r) => {
-        if (r) await record(true, 0, 0);
-      },
+      usageWithSettlement: true,
+      save: async () => undefined,
+      undo: async () => undefined,
     },
   });
 });

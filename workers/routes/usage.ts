@@ -4,6 +4,11 @@
  * user (who sees only their own rows); without `user` a bot key sees the whole key. `GET
  * /admin/usage` (admin role): across keys, optionally one `key_id`. Both take `start_date` and
  * `end_date` (YYYY-MM-DD, UTC, inclusive; default today).
+ *
+ * Stateless completions reach the ledger in batches from each key's limiter (at most
+ * USAGE_FLUSH_INTERVAL_MS late). A read of one key's usage first has that key's limiter write what
+ * it holds, so a caller always sees its own completed requests; `/admin/usage` across all keys
+ * reads the ledger as it is.
  */
 import { Hono } from "hono";
 import type { AdminUsageReport, ScopeLimits, UsageCounts, UsageReport } from "../../wire/usage.js";
@@ -13,7 +18,9 @@ import { readUsage, type LedgerCounts } from "../db/usage-store.js";
 import { usageDay } from "../db/turn-store.js";
 import { invalidRequest } from "../errors.js";
 import { parseWith } from "../http/json-body.js";
+import { limiterName, limiterStub } from "../limits/client.js";
 import { effectiveLimits, limitsToBody } from "../limits/config.js";
+import type { Env } from "../env.js";
 import { AdminUsageQuery, resolveDateRange, UsageQuery } from "./usage-query.js";
 
 /** Rows one caller can have in a range: days × models; far above any real deployment's models. */
@@ -39,6 +46,15 @@ function dateRange(query: { start_date?: string | undefined; end_date?: string |
   return range;
 }
 
+/** Has the key's limiter write its buffered usage to the ledger; a failure leaves the read a few seconds stale. */
+async function flushKeyUsage(env: Env, keyId: string): Promise<void> {
+  try {
+    await limiterStub(env, limiterName(keyId)).flushUsage();
+  } catch (err) {
+    console.error("could not flush buffered usage before reading it", { keyId, error: String(err) });
+  }
+}
+
 export const usageRoutes = new Hono<AppEnv>().get("/", async (c) => {
   const query = parseWith(UsageQuery, c.req.query());
   const today = usageDay(Date.now());
@@ -46,6 +62,7 @@ export const usageRoutes = new Hono<AppEnv>().get("/", async (c) => {
   const caller = c.var.caller;
   // Only bot keys act for end users; for other roles `user` is a label and the ledger has one row set.
   const endUser = caller.role === "bot" ? (query.user ?? null) : null;
+  await flushKeyUsage(c.env, caller.keyId);
   const read = await readUsage(c.env.DB, {
     filter: { keyId: caller.keyId, endUser, startDay, endDay },
     limit: CALLER_ROW_LIMIT,
@@ -73,6 +90,7 @@ export const usageRoutes = new Hono<AppEnv>().get("/", async (c) => {
 export const adminUsageRoutes = new Hono<AppEnv>().use(requireRole("admin")).get("/", async (c) => {
   const query = parseWith(AdminUsageQuery, c.req.query());
   const { startDay, endDay } = dateRange(query, usageDay(Date.now()));
+  if (query.key_id !== undefined) await flushKeyUsage(c.env, query.key_id);
   const read = await readUsage(c.env.DB, {
     filter: { keyId: query.key_id ?? null, endUser: null, startDay, endDay },
     limit: query.limit,
