@@ -1,6 +1,7 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { admitRequest, type Admission } from "../../workers/limits/client.js";
+import { SWEEP_EVERY_ROWS } from "../../workers/limits/ledger.js";
 import { freshKeyId, keyLimits, LEASE_TTL_MS, limiterStub, UNLIMITED } from "./limits-helpers.js";
 
 function expectOk(a: Admission): Extract<Admission, { ok: true }> {
@@ -100,6 +101,42 @@ describe("lease expiry", () => {
     const c = expectOk(await admitRequest(env, { keyId, limits, estimatedTokens: 400, requestId: "r3" }));
     expect(c.headers["x-ratelimit-remaining-requests"]).toBe("0");
     expect(c.headers["x-ratelimit-remaining-tokens"]).toBe("0");
+  });
+});
+
+describe("rows out of the window leave storage in sweeps", () => {
+  const storedRows = (keyId: string) =>
+    runInDurableObject(limiterStub(keyId), (_i, state) => Number(state.storage.sql.exec("SELECT COUNT(*) AS n FROM reservation").one().n));
+
+  // Settlements run on the object's own clock, a little after `now`: a second of slack keeps
+  // the first batch's rows clear of the window's edge.
+  async function admitAndSettle(keyId: string, limits: ReturnType<typeof keyLimits>, count: number, now: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const a = expectOk(await admitRequest(env, { keyId, limits, estimatedTokens: 1, requestId: `r${i}`, now }));
+      await a.settle(1);
+    }
+  }
+
+  it("a sweep deletes every row that left the window once enough have", async () => {
+    const keyId = freshKeyId("sweep");
+    const limits = keyLimits({ requestsPerMinute: 1_000 });
+    const now = Date.now();
+    await admitAndSettle(keyId, limits, SWEEP_EVERY_ROWS, now);
+    expect(await storedRows(keyId)).toBe(SWEEP_EVERY_ROWS);
+    await admitAndSettle(keyId, limits, 1, now + 61_000);
+    expect(await storedRows(keyId)).toBe(1);
+  });
+
+  it("rows pruned but not yet swept do not count after a restart", async () => {
+    const keyId = freshKeyId("unswept");
+    const limits = keyLimits({ requestsPerMinute: 10 });
+    const now = Date.now();
+    await admitAndSettle(keyId, limits, 10, now);
+    await admitAndSettle(keyId, limits, 1, now + 61_000);
+    expect(await storedRows(keyId)).toBe(11);
+    await abortAllDurableObjects();
+    const again = expectOk(await admitRequest(env, { keyId, limits, estimatedTokens: 1, requestId: "after", now: now + 61_001 }));
+    expect(again.headers["x-ratelimit-remaining-requests"]).toBe("8");
   });
 });
 

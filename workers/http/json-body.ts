@@ -23,7 +23,19 @@ async function readLimitedText(request: Request, limitBytes: number): Promise<st
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > limitBytes) throw payloadTooLarge(limitBytes);
   if (!request.body) return "";
-  const reader = request.body.getReader();
+  // With a declared length within the limit the runtime holds the body to it: read it whole,
+  // in one call, instead of chunk by chunk.
+  const bytes = Number.isFinite(declared) ? new Uint8Array(await request.arrayBuffer()) : await readChunksUpTo(request.body, limitBytes);
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw invalidRequest("Request body is not valid UTF-8.", null, "invalid_encoding");
+  }
+}
+
+/** A body of unknown length (chunked), read until it ends or passes `limitBytes`. */
+async function readChunksUpTo(body: ReadableStream<Uint8Array>, limitBytes: number): Promise<Uint8Array> {
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
@@ -42,11 +54,7 @@ async function readLimitedText(request: Request, limitBytes: number): Promise<st
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw invalidRequest("Request body is not valid UTF-8.", null, "invalid_encoding");
-  }
+  return bytes;
 }
 
 /**

@@ -16,7 +16,19 @@ import {
 } from "./window-math.js";
 import type { AdmitResult, Limits, SettleResult } from "./types.js";
 
-export type Change = { op: "put"; reservation: Reservation } | { op: "delete"; leaseId: string } | { op: "meta" };
+export type Change =
+  | { op: "put"; reservation: Reservation }
+  | { op: "delete"; leaseId: string }
+  /** Delete every stored row out of the window and not active: the rows pruned from memory since the last sweep. */
+  | { op: "sweep"; admittedUpToMs: number }
+  | { op: "meta" };
+
+/**
+ * Rows pruned from memory before they are deleted from storage in one statement. Until then they
+ * stay stored, harmlessly: rows out of the window are pruned again on load. One delete per pruned
+ * row was one of the limiter's six SQL statements per request.
+ */
+export const SWEEP_EVERY_ROWS = 64;
 
 export interface LedgerState {
   reservations: Reservation[];
@@ -37,6 +49,8 @@ export class Ledger implements LedgerView {
   logTokens = 0;
   private readonly byLease = new Map<string, Reservation>();
   private changes: Change[] = [];
+  /** Rows pruned from memory and not yet swept from storage. */
+  private unswept = 0;
 
   constructor(state: LedgerState) {
     this.reservations = [...state.reservations].sort((a, b) => a.admittedAtMs - b.admittedAtMs);
@@ -85,8 +99,9 @@ export class Ledger implements LedgerView {
       for (const r of gone) {
         this.logTokens -= r.tokens;
         this.byLease.delete(r.leaseId);
-        this.changes.push({ op: "delete", leaseId: r.leaseId });
       }
+      this.unswept += gone.length;
+      if (this.unswept >= SWEEP_EVERY_ROWS) this.sweep(nowMs);
     }
     const today = utcDay(nowMs);
     if (today !== this.day) {
@@ -94,6 +109,12 @@ export class Ledger implements LedgerView {
       this.dayTokens = 0;
       this.changes.push({ op: "meta" });
     }
+  }
+
+  /** Records that storage may drop every row out of the window at `nowMs` (the alarm calls it too). */
+  sweep(nowMs: number): void {
+    this.unswept = 0;
+    this.changes.push({ op: "sweep", admittedUpToMs: nowMs - WINDOW_MS });
   }
 
   /** Admits (reserving one request, the estimate and a lease) or rejects without consuming anything. */

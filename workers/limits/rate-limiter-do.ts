@@ -139,7 +139,9 @@ export class RateLimiter extends DurableObject<Env> {
   /** Expires lapsed leases (slot freed, estimate kept as charged) and re-arms for the next one. */
   override async alarm(): Promise<void> {
     this.alarmAtMs = null;
-    this.ledger.housekeep(this.ledger.clock(Date.now()));
+    const nowMs = this.ledger.clock(Date.now());
+    this.ledger.housekeep(nowMs);
+    this.ledger.sweep(nowMs);
     this.persist();
     if (this.usageDueAtMs !== null && this.usageDueAtMs <= Date.now()) {
       try {
@@ -168,6 +170,7 @@ export class RateLimiter extends DurableObject<Env> {
     for (const change of changes) {
       if (change.op === "meta") metaChanged = true;
       else if (change.op === "delete") this.sql.exec("DELETE FROM reservation WHERE lease_id = ?", change.leaseId);
+      else if (change.op === "sweep") this.sql.exec("DELETE FROM reservation WHERE admitted_at_ms <= ? AND state <> 'active'", change.admittedUpToMs);
       else {
         const r = change.reservation;
         this.sql.exec(

