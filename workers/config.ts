@@ -9,6 +9,7 @@ import { ModelEntries } from "./models/model-config.js";
 import { buildRuntime } from "./models/registry.js";
 import type { ModelRuntime } from "./models/runtime.js";
 import { parseAllowedOrigins, type CorsOrigins } from "./http/cors-policy.js";
+import { DEFAULT_ENCODE_CACHE_MAX_TOKENS, setEncodeCacheMaxTokens } from "./prompt/index.js";
 import { DEFAULT_ROUTING_OPTIONS, type RoutingOptions } from "./pool/routing.js";
 import { intVar, oncePerEnv, parseVars } from "./vars.js";
 
@@ -44,6 +45,8 @@ const GatewayConfigSchema = z.object({
   CLIENT_STALL_TIMEOUT_MS: intVar(10_000),
   /** Most messages a conversation may hold; a turn that would pass it is refused. */
   MAX_CONVERSATION_MESSAGES: intVar(1_000),
+  /** Token ids each tokenizer's per-isolate encode cache keeps; 0 = no cache (workers/prompt/encode-cache.ts). */
+  ENCODE_CACHE_MAX_TOKENS: intVar(DEFAULT_ENCODE_CACHE_MAX_TOKENS),
   /** Origins allowed to call the API from a browser (see workers/http/cors-policy.ts). */
   CORS_ALLOWED_ORIGINS: z.string().optional().transform((text, ctx) => {
     const parsed = parseAllowedOrigins(text);
@@ -78,6 +81,8 @@ export interface GatewayConfig {
 /** Parses the Worker's vars once per isolate (per env object). Throws a readable error on bad config. */
 export const getConfig = oncePerEnv((env: Env): GatewayConfig => {
   const v = parseVars(GatewayConfigSchema, env, "gateway configuration");
+  // The tokenizers are per-isolate singletons, as this configuration is.
+  setEncodeCacheMaxTokens(v.ENCODE_CACHE_MAX_TOKENS);
   const runtimes = v.MODELS.map(buildRuntime);
   const config: GatewayConfig = {
     models: new Map(runtimes.map((runtime) => [runtime.id, runtime])),

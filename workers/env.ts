@@ -42,6 +42,8 @@ export interface Env {
   CLIENT_STALL_TIMEOUT_MS?: string;
   /** Most messages one server-side conversation may hold (default 1000). */
   MAX_CONVERSATION_MESSAGES?: string;
+  /** Token ids each tokenizer's encode cache keeps per isolate; 0 = off (default 250000). */
+  ENCODE_CACHE_MAX_TOKENS?: string;
   /** Comma-separated origins allowed to call the API from a browser, or `*`; empty = CORS off. */
   CORS_ALLOWED_ORIGINS?: string;
   ROUTING_ABSOLUTE_LOAD_THRESHOLD?: string;

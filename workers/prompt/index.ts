@@ -18,3 +18,4 @@ export {
   type PromptRuntime,
 } from "./render.js";
 export { getTokenizer, TOKENIZER_IDS, type Tokenizer, type TokenizerId } from "./tokenizers.js";
+export { DEFAULT_ENCODE_CACHE_MAX_TOKENS, setEncodeCacheMaxTokens } from "./encode-cache.js";
