@@ -38,6 +38,11 @@ export interface AttemptInput {
   signal: AbortSignal;
   firstTokenTimeoutMs: number;
   tokenStallTimeoutMs: number;
+  /**
+   * The caller wants the whole answer, not its deltas as they come (a non-streamed reply): the
+   * upstream may be read in larger pieces once its first token has arrived.
+   */
+  wholeAnswer: boolean;
 }
 
 /** One place an attempt can go: a GPU worker, or the provider. */
@@ -104,12 +109,13 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 /**
  * Runs the generation; never throws for upstream failures (they end in status `failed`).
  * `onText` gets each delta and the source that produced it; a rejection means the client is gone.
+ * Without `onText` only the whole answer is wanted.
  */
 export async function generate(
   plan: GenerationPlan,
   policy: FailoverPolicy,
   signal: AbortSignal,
-  onText: (delta: string, sourceId: string) => Promise<void>,
+  onText: ((delta: string, sourceId: string) => Promise<void>) | null,
 ): Promise<GenerationResult> {
   const result: GenerationResult = {
     text: "",
@@ -162,6 +168,7 @@ export async function generate(
         signal,
         firstTokenTimeoutMs: waitMs,
         tokenStallTimeoutMs: policy.tokenStallTimeoutMs,
+        wholeAnswer: onText === null,
       });
       for await (const event of events) {
         if (event.kind === "text") {
@@ -170,7 +177,7 @@ export async function generate(
           result.timeToFirstTokenMs ??= Date.now() - startedAt;
           result.text += event.text;
           result.workerId = source.id;
-          await onText(event.text, source.id);
+          if (onText) await onText(event.text, source.id);
         } else {
           result.finishReason = event.finishReason;
           result.status = statusOf(event.finishReason);

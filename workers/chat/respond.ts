@@ -103,7 +103,7 @@ export async function respond(c: Context<AppEnv>, reply: Reply): Promise<Respons
   };
 
   if (!reply.stream) {
-    const result = await generate(reply.plan, reply.failover, controller.signal, async () => undefined);
+    const result = await generate(reply.plan, reply.failover, controller.signal, null);
     finished(result);
     if (result.status === "failed" && result.text === "") return failBeforeFirstToken(result);
     if (reply.store.storeBeforeReplyEnds) await save(result);

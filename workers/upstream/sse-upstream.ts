@@ -21,7 +21,20 @@ export interface SseTimeouts {
    * on the upstream counts, not time the caller spends relaying a token.
    */
   tokenStallTimeoutMs: number;
+  /**
+   * Only the whole answer is wanted (a non-streamed reply). After the first token the stream is
+   * then read in pieces of at least WHOLE_ANSWER_READ_BYTES instead of one network packet (one
+   * token, for vLLM) at a time; the stall timeout then bounds the wait for a piece.
+   */
+  wholeAnswer?: boolean;
 }
+
+/**
+ * About 17 vLLM chunks. Reading per token was the relay's largest cost for non-streamed replies
+ * (a read, a decode and a parse per packet); at this size a slow but live worker still fills a
+ * piece long before TOKEN_STALL_TIMEOUT_MS.
+ */
+const WHOLE_ANSWER_READ_BYTES = 4_096;
 
 export interface SseRequest {
   /** Names the upstream in errors (never carries a credential). */
@@ -140,14 +153,27 @@ export async function* streamSse(request: SseRequest, timeouts: SseTimeouts): As
       return text;
     };
 
-    const reader = response.body.getReader();
+    const body = response.body;
+    const byob = timeouts.wholeAnswer === true ? body.getReader({ mode: "byob" }) : null;
+    const reader = byob ?? body.getReader();
+    // One buffer, handed back by each read (a BYOB read transfers it) and lent to the next.
+    let buffer = new ArrayBuffer(WHOLE_ANSWER_READ_BYTES * 4);
+    const nextRead = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+      if (byob === null) return (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+      const view = new Uint8Array(buffer);
+      // Until the first token arrives it is read as soon as it comes: the first-token timeout
+      // must see it, and a worker that is slow to start is not a stalled one.
+      const read = sawFirstToken ? await byob.readAtLeast(WHOLE_ANSWER_READ_BYTES, view) : await byob.read(view);
+      if (read.value) buffer = read.value.buffer as ArrayBuffer;
+      return read;
+    };
     let ended = false;
     try {
       while (!done) {
         let read: ReadableStreamReadResult<Uint8Array>;
         if (sawFirstToken) stall.waiting();
         try {
-          read = await reader.read();
+          read = await nextRead();
         } catch (err) {
           throw failure(err, "stream");
         } finally {
@@ -169,7 +195,7 @@ export async function* streamSse(request: SseRequest, timeouts: SseTimeouts): As
       // new connection per request cost about 0.3 ms of the gateway's CPU); anything else left
       // early (an error, an abort) is cancelled so the connection is not held open.
       if (!ended) {
-        if (done) void reader.read().then((r) => (r.done ? undefined : reader.cancel())).catch(() => undefined);
+        if (done) void nextRead().then((r) => (r.done ? undefined : reader.cancel())).catch(() => undefined);
         else reader.cancel().catch(() => undefined);
       }
     }
