@@ -20,6 +20,7 @@ function brokenEnv(options: { names: (name: string) => boolean; methods?: Method
     return {
       admit: methods.has("admit") ? fail : (input: Parameters<typeof stub.admit>[0]) => stub.admit(input),
       settle: methods.has("settle") ? fail : (input: Parameters<typeof stub.settle>[0]) => stub.settle(input),
+      settleMany: methods.has("settle") ? fail : (inputs: Parameters<typeof stub.settleMany>[0]) => stub.settleMany(inputs),
       release: methods.has("release") ? fail : (input: Parameters<typeof stub.release>[0]) => stub.release(input),
     };
   };

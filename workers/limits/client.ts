@@ -5,10 +5,10 @@
  * limit never holds (even briefly) a slot of the shared key, where it could crowd out other users.
  * If the key then refuses, the end user's reservation is released, so nothing leaks.
  */
-import { backoffDelayMs } from "../../wire/backoff.js";
 import type { Env } from "../env.js";
 import type { GatewayError } from "../errors.js";
 import { getLimitsConfig } from "./config.js";
+import { SettleQueue } from "./settle-batching.js";
 import { rateLimitHeaders } from "./headers.js";
 import { limiterUnavailableError, rejectionError, type Scope } from "./rejection.js";
 import type { AdmitResult, KeyLimits, Limits, UsageEntry, UsageSnapshot } from "./types.js";
@@ -42,6 +42,9 @@ export interface AdmitRequestInput {
 export function limiterName(keyId: string, endUser?: string | null): string {
   return endUser ? `key:${keyId}:user:${endUser}` : `key:${keyId}`;
 }
+
+/** This isolate's settlements waiting to ride on an admission (settle-batching.ts). */
+const settleQueue = new SettleQueue();
 
 const ID_CACHE_MAX = 10_000;
 const limiterIds = new WeakMap<Env["RATE_LIMITER"], Map<string, DurableObjectId>>();
@@ -82,6 +85,7 @@ async function admitScope(env: Env, input: AdmitRequestInput, scope: Scope, limi
   let result: AdmitResult;
   const name = limiterName(input.keyId, scope === "end_user" ? input.endUser : null);
   const stub = limiterStub(env, name);
+  const carried = settleQueue.carry(name);
   try {
     result = await stub.admit({
       requestId: input.requestId,
@@ -89,8 +93,11 @@ async function admitScope(env: Env, input: AdmitRequestInput, scope: Scope, limi
       limits,
       leaseTtlMs,
       ...(input.now === undefined ? {} : { now: input.now }),
+      ...(carried.settles.length > 0 ? { settles: carried.settles } : {}),
     });
+    carried.done(true);
   } catch (err) {
+    carried.done(false);
     // Fail closed: admitting without the limiter would silently bypass the quota.
     console.error("rate limiter unreachable", { scope, error: String(err) });
     return { ok: false, error: limiterUnavailableError() };
@@ -154,29 +161,13 @@ export async function peekRateLimitHeaders(env: Env, input: { keyId: string; end
   }
 }
 
-/** Settling is idempotent (per lease), so a call that failed in transit is simply made again. */
-const SETTLE_ATTEMPTS = 3;
-const SETTLE_BACKOFF_MS = 50;
-
 async function settleAll(env: Env, keyId: string, held: Held[], actualTokens: number, usage: UsageEntry | undefined): Promise<void> {
-  const calls = held.map(async (h) => {
+  const calls = held.map((h) =>
     // The key's limiter keeps the key's usage ledger, so the entry travels with its settlement.
-    const input = { leaseId: h.leaseId, actualTokens, ...(usage && h.scope === "key" ? { usage } : {}) };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        // A stub whose object was reset stays broken: a retry asks for a new one.
-        await (attempt === 1 ? h.stub : limiterStub(env, h.name)).settle(input);
-        return;
-      } catch (err) {
-        if (attempt >= SETTLE_ATTEMPTS) {
-          // Never throws to the caller (settle runs at the end of a response); the lease expiry is the backstop.
-          console.error("rate limiter settle failed", { error: String(err) });
-          return;
-        }
-        await new Promise((r) => setTimeout(r, backoffDelayMs({ attempt, baseMs: SETTLE_BACKOFF_MS, maxMs: 1_000 })));
-      }
-    }
-  });
+    settleQueue.settle(h.name, { leaseId: h.leaseId, actualTokens, ...(usage && h.scope === "key" ? { usage } : {}) }, (settles) =>
+      limiterStub(env, h.name).settleMany(settles),
+    ),
+  );
   if (usage && !held.some((h) => h.scope === "key")) {
     // An unlimited key was never admitted by its limiter, which still keeps its ledger.
     calls.push(

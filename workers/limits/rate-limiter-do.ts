@@ -69,8 +69,13 @@ export class RateLimiter extends DurableObject<Env> {
     this.usageDueAtMs = this.usage.isEmpty() ? null : Date.now();
   }
 
-  /** Reserves one request, the estimated tokens and a concurrency lease — or rejects, consuming nothing. */
-  async admit(input: AdmitInput): Promise<AdmitResult> {
+  /**
+   * Reserves one request, the estimated tokens and a concurrency lease — or rejects, consuming
+   * nothing. Settlements the gateway held back for this object (settle-batching.ts) come along and
+   * are applied first, in the same turn and the same commit, so the slots they free count here.
+   */
+  async admit(input: AdmitInput & { settles?: SettleInput[] }): Promise<AdmitResult> {
+    for (const settle of input.settles ?? []) this.applySettle(settle);
     const result = this.ledger.admit({
       requestId: input.requestId,
       estimatedTokens: input.estimatedTokens,
@@ -80,7 +85,7 @@ export class RateLimiter extends DurableObject<Env> {
       leaseId: crypto.randomUUID(),
     });
     this.persist();
-    if (result.ok) await this.scheduleAlarm();
+    await this.scheduleAlarm();
     return result;
   }
 
@@ -96,10 +101,18 @@ export class RateLimiter extends DurableObject<Env> {
    * entry it carries is buffered only by the settlement that settles the lease.
    */
   async settle(input: SettleInput): Promise<SettleResult> {
-    const result = this.ledger.settle({ leaseId: input.leaseId, actualTokens: input.actualTokens, nowMs: input.now ?? Date.now() });
+    const result = this.applySettle(input);
     this.persist();
-    if (result.settled && input.usage) await this.bufferUsage(input.usage);
+    await this.scheduleAlarm();
     return result;
+  }
+
+  /** Several settlements in one turn and one commit (those no admission carried in time). */
+  async settleMany(inputs: SettleInput[]): Promise<SettleResult[]> {
+    const results = inputs.map((input) => this.applySettle(input));
+    this.persist();
+    await this.scheduleAlarm();
+    return results;
   }
 
   /** Buffers the usage of a request this key's limits did not admit (its limits are all unlimited). */
@@ -116,9 +129,20 @@ export class RateLimiter extends DurableObject<Env> {
     this.usageDueAtMs = null;
   }
 
-  private async bufferUsage(entry: UsageEntry): Promise<void> {
+  /** Settles in memory and in the usage buffer, without awaiting: the caller persists. */
+  private applySettle(input: SettleInput): SettleResult {
+    const result = this.ledger.settle({ leaseId: input.leaseId, actualTokens: input.actualTokens, nowMs: input.now ?? Date.now() });
+    if (result.settled && input.usage) this.addUsage(input.usage);
+    return result;
+  }
+
+  private addUsage(entry: UsageEntry): void {
     this.usage.add(entry);
     if (this.usageDueAtMs === null) this.usageDueAtMs = Date.now() + getLimitsConfig(this.env).usageFlushIntervalMs;
+  }
+
+  private async bufferUsage(entry: UsageEntry): Promise<void> {
+    this.addUsage(entry);
     await this.scheduleAlarm();
   }
 
