@@ -14,7 +14,8 @@ import path from "node:path";
 import { createProgress } from "./lib/progress.js";
 import { fmt } from "./lib/markdown.js";
 import { overheads, PATH_LABELS, summarizeCell, type CellResult, type PathId } from "./overhead/analysis.js";
-import { startAltiplano } from "./overhead/altiplano.js";
+import { createKey, startAltiplano } from "./overhead/altiplano.js";
+import { measureKeyScaling, type KeyCell } from "./overhead/keys.js";
 import { measureCallCounts, type CallCounts } from "./overhead/call-counts.js";
 import { loadOverheadConfig } from "./overhead/config.js";
 import { runCell } from "./overhead/http-load.js";
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
       portkey: async () => ({ ...(await startPortkey()), headers: portkeyHeaders(`${sim.url}/v1`) }),
       "altiplano-miniflare": async () => {
         const g = await startAltiplano({ runtime: "miniflare", workers: [{ id: SIM_ID, url: sim.url }] });
+        altiplano = g;
         return { url: g.url, headers: { authorization: `Bearer ${g.userKey}` }, stop: g.stop };
       },
       "altiplano-wrangler": async () => {
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
       },
     };
     const targets = new Map<PathId, Target>();
+    let altiplano: Awaited<ReturnType<typeof startAltiplano>> | null = null;
     // One at a time: on two cores, parallel wrangler starts only slow each other down.
     for (const id of config.paths) {
       const t0 = performance.now();
@@ -103,6 +106,22 @@ async function main(): Promise<void> {
         }
       }
     }
+    let keyScaling: KeyCell[] | null = null;
+    const gateway = altiplano as Awaited<ReturnType<typeof startAltiplano>> | null;
+    if (gateway !== null) {
+      progress.log(`one hot key against many at ${config.keysConcurrency} concurrent…`);
+      keyScaling = await measureKeyScaling({
+        url: gateway.url,
+        userKey: gateway.userKey,
+        botKey: gateway.botKey,
+        newUserKey: () => createKey(gateway.url, gateway.adminKey, "user"),
+        body,
+        concurrency: config.keysConcurrency,
+        warmupMs: config.warmupMs,
+        durationMs: config.durationMs,
+        log: progress.log,
+      });
+    }
     // The timed gateways are done; the counting one runs alone with a fresh simulator.
     await stopAll();
 
@@ -128,6 +147,7 @@ async function main(): Promise<void> {
       cells,
       overheads: COMPARISONS.flatMap((c) => overheads(cells, c)),
       callCounts,
+      keyScaling,
     };
     const outDir = path.resolve(config.outDir);
     await mkdir(outDir, { recursive: true });

@@ -59,7 +59,8 @@ export interface Altiplano {
   stop(): Promise<void>;
 }
 
-async function createKey(url: string, adminKey: string, role: "user" | "bot"): Promise<string> {
+/** Creates an API key through the admin API; returns its plaintext. */
+export async function createKey(url: string, adminKey: string, role: "user" | "bot"): Promise<string> {
   const res = await fetch(`${url}/admin/keys`, {
     method: "POST",
     headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },

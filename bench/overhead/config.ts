@@ -16,6 +16,7 @@ export const OverheadConfigSchema = z.object({
   paths: list(z.enum(PATH_IDS)).default([...PATH_IDS]),
   maxTokens: z.coerce.number().int().min(1).max(1024).default(32), // max_tokens of every request
   countSamples: z.coerce.number().int().min(1).default(10), // traced requests per kind for D1/DO counts
+  keysConcurrency: z.coerce.number().int().min(1).max(512).default(16), // one hot key against many keys
   outDir: z.string().min(1).default("bench/results"),
 });
 

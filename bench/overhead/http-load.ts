@@ -79,8 +79,17 @@ function sendOnce(agent: http.Agent, r: LoadRequest): Promise<{ sample: Sample }
   });
 }
 
-/** Runs one cell: warmup (not recorded), then the measured window; waits for requests in flight. */
-export async function runCell(o: { request: LoadRequest; concurrency: number; warmupMs: number; durationMs: number }): Promise<CellRun> {
+/**
+ * Runs one cell: warmup (not recorded), then the measured window; waits for requests in flight.
+ * `request` is the same for every connection, or chosen per connection (e.g. one key each).
+ */
+export async function runCell(o: {
+  request: LoadRequest | ((connection: number) => LoadRequest);
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+}): Promise<CellRun> {
+  const requestOf = typeof o.request === "function" ? o.request : () => o.request as LoadRequest;
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
   const t0 = now();
   const windowStart = t0 + o.warmupMs;
@@ -90,10 +99,11 @@ export async function runCell(o: { request: LoadRequest; concurrency: number; wa
   let errors = 0;
   try {
     await Promise.all(
-      Array.from({ length: o.concurrency }, async () => {
+      Array.from({ length: o.concurrency }, async (_, connection) => {
+        const request = requestOf(connection);
         while (now() < end) {
           const measured = now() >= windowStart;
-          const outcome = await sendOnce(agent, o.request);
+          const outcome = await sendOnce(agent, request);
           if (!measured) continue;
           if ("sample" in outcome) samples.push(outcome.sample);
           else {

@@ -6,6 +6,7 @@ import { barChart } from "../lib/svg-chart.js";
 import { PATH_LABELS, totalCalls, type CellResult, type Overhead, type PathId, type Delta } from "./analysis.js";
 import type { CallCounts } from "./call-counts.js";
 import type { OverheadConfig } from "./config.js";
+import { KEY_WORKLOAD_LABELS, type KeyCell } from "./keys.js";
 
 export interface OverheadResults {
   generatedAt: string;
@@ -19,6 +20,8 @@ export interface OverheadResults {
   cells: CellResult[];
   overheads: Overhead[];
   callCounts: CallCounts | null;
+  /** One hot key against many, through the Miniflare gateway (null when it was not measured). */
+  keyScaling: KeyCell[] | null;
 }
 
 /** The comparisons reported: each path against its baselines. */
@@ -140,6 +143,55 @@ function headlineTable(results: OverheadResults): string {
   );
 }
 
+/** The performance goals in one table: throughput against Portkey, and cost at one connection. */
+function goalsTable(results: OverheadResults): string {
+  const rps = (path: PathId, c: number, stream: boolean) => cell(results, path, c, stream)?.throughputRps ?? NaN;
+  const at1 = (stream: boolean) => findOverhead(results, { path: "altiplano-miniflare", baseline: "bare-miniflare", concurrency: 1, stream });
+  const rows: { goal: string; value: string }[] = [];
+  for (const stream of [false, true]) {
+    const a = rps("altiplano-miniflare", HEADLINE_CONCURRENCY, stream);
+    const p = rps("portkey", HEADLINE_CONCURRENCY, stream);
+    rows.push({
+      goal: `${stream ? "streamed" : "non-streamed"} throughput at ${HEADLINE_CONCURRENCY} concurrent, Altiplano ÷ Portkey (goal ≥ 1.0)`,
+      value: `${fmt(a, 0)} ÷ ${fmt(p, 0)} req/s = ×${fmt(a / p, 2)}`,
+    });
+  }
+  rows.push({ goal: "non-streamed total at 1 connection, over the bare Worker, p50 (goal ≤ 1 ms)", value: deltaText(at1(false)?.totalP50) });
+  rows.push({ goal: "time to first streamed token at 1 connection, over the bare Worker, p50 (goal ≤ 1 ms)", value: deltaText(at1(true)?.ttftP50) });
+  return markdownTable<{ goal: string; value: string }>(
+    [
+      { header: "goal", cell: (r) => r.goal },
+      { header: "this run", align: "right", cell: (r) => r.value },
+    ],
+    rows,
+  );
+}
+
+function keySection(cells: KeyCell[] | null): string {
+  if (cells === null || cells.length === 0) return "_Not measured in this run (the Altiplano Miniflare path was not selected)._";
+  const table = markdownTable<KeyCell>(
+    [
+      { header: "workload", cell: (k) => KEY_WORKLOAD_LABELS[k.workload] },
+      { header: "mode", cell: (k) => (k.stream ? "stream" : "non-stream") },
+      { header: "concurrent", align: "right", cell: (k) => k.concurrency },
+      { header: "req/s", align: "right", cell: (k) => fmt(k.throughputRps, 0) },
+      { header: "TTFT/TTFB p50 ms", align: "right", cell: (k) => fmt(k.ttftMs.p50, 2) },
+      { header: "total p50 ms", align: "right", cell: (k) => fmt(k.totalMs.p50, 2) },
+      { header: "total p99 ms", align: "right", cell: (k) => fmt(k.totalMs.p99, 2) },
+      { header: "errors", align: "right", cell: (k) => k.errors },
+    ],
+    cells,
+  );
+  const ratio = (stream: boolean) => {
+    const one = cells.find((k) => k.stream === stream && k.workload === "one-key");
+    const many = cells.find((k) => k.stream === stream && k.workload === "key-per-connection");
+    return one && many ? `×${fmt(one.throughputRps / many.throughputRps, 2)}` : "–";
+  };
+  return `${table}
+
+One key's throughput over many keys' (goal ≥ 1.0): non-streamed ${ratio(false)}, streamed ${ratio(true)}.`;
+}
+
 function callCountSection(counts: CallCounts | null): string {
   if (counts === null) return "_Not measured in this run (the Altiplano Miniflare path was not selected)._";
   const doText = (bucket: Record<string, number>): string =>
@@ -198,6 +250,10 @@ TTFT = time to the first chunk with generated text (streams); TTFB = time to the
 (non-streaming, where it is nearly the total). Rate limits are set far above the load, so the
 limiter runs but never refuses.
 
+## Goals
+
+${goalsTable(results)}
+
 ## Headline: overhead at ${HEADLINE_CONCURRENCY} concurrent
 
 ${headlineTable(results)}
@@ -228,6 +284,14 @@ The same Workers with \`wrangler dev\`'s proxy in front: its cost is local-only 
 such hop), which is why the gateway is measured under Miniflare.
 
 ${imgs([CHART_FILES.runtimes])}
+
+## One hot key
+
+Every key has one limiter Durable Object, so a key used by every connection (a community's bot)
+sends every request through one object. The same request through the Miniflare gateway at
+${results.keyScaling?.[0]?.concurrency ?? HEADLINE_CONCURRENCY} concurrent, with three kinds of callers, interleaved:
+
+${keySection(results.keyScaling)}
 
 ## D1 round trips and Durable Object calls per request
 
