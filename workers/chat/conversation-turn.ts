@@ -1,24 +1,26 @@
 /**
  * A turn of a server-side conversation. Admission comes first, on an estimate (the history is
  * not read yet), so a turn the limits refuse costs no D1 round trip; then one D1 batch takes the
- * conversation's lock, appends the user message and reads the history; the one generation path
- * (answer.ts) does the rest, and the reply and usage are stored in a second batch. Anything that
+ * conversation's lock, appends the user message and reads the history with its stored token ids;
+ * the one generation path (answer.ts) does the rest, and the reply, usage and the token ids the
+ * turn computed (the new message, the previous reply) are stored in a second batch. Anything that
  * fails before the first token undoes the turn in one batch, so nothing is half-stored and a
  * retry is clean.
  */
 import type { Context } from "hono";
 import { TURN_HEADERS } from "../../wire/conversations.js";
-import type { ChatMessage, Sampling } from "../../wire/openai.js";
+import type { Sampling } from "../../wire/openai.js";
 import type { AppEnv } from "../app-env.js";
 import { newId } from "../auth/key-material.js";
 import { getConfig } from "../config.js";
 import type { Owner } from "../db/conversation-store.js";
 import { abandonTurn, beginTurn, finishTurn } from "../db/turn-store.js";
 import { GatewayError, invalidRequest, notFound } from "../errors.js";
-import { requestedMaxTokens } from "../models/runtime.js";
+import { requestedMaxTokens, type ModelRuntime } from "../models/runtime.js";
+import type { NewMessageTokens } from "../prompt/index.js";
 import { admit, estimateTextTokens } from "./admission.js";
 import { answer } from "./answer.js";
-import { planRegenerate, promptTurns } from "./history.js";
+import { planRegenerate, promptRows, storedTokens, type StoredMessage } from "./history.js";
 import { messageTooLong, resolveModel } from "./prepare.js";
 import type { TurnStore } from "./respond.js";
 
@@ -94,24 +96,38 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
         code: "conversation_too_long",
       });
     }
-    let turns: ChatMessage[];
+    let rows: StoredMessage[];
     let replacesMessageId: string | null = null;
     let userMessageId: string;
     if (userMessage) {
-      turns = promptTurns(messages);
+      rows = promptRows(messages);
       userMessageId = userMessage.id;
     } else {
       const plan = planRegenerate(messages);
       if (!plan.ok) throw invalidRequest(plan.reason, null, "nothing_to_regenerate");
-      ({ turns, replacesMessageId, userMessageId } = plan);
+      ({ rows, replacesMessageId, userMessageId } = plan);
     }
-    const runtime = resolveModel(config, conversation.model);
+    const model = resolveModel(config, conversation.model);
+    // The token ids the runtime computes for messages stored without them go into the after-batch.
+    let newTokens: readonly NewMessageTokens[] = [];
+    const runtime: ModelRuntime = {
+      ...model,
+      prepare(prepareInput) {
+        const prepared = model.prepare(prepareInput);
+        newTokens = prepared.newMessageTokens ?? [];
+        return prepared;
+      },
+    };
     const assistantId = newId("msg");
 
     return await answer(c, {
       owner: input.owner,
       runtime,
-      conversation: { system: conversation.systemPrompt, messages: turns },
+      conversation: {
+        system: conversation.systemPrompt,
+        messages: rows.map((row) => ({ role: row.role, content: row.content })),
+        tokens: storedTokens(rows),
+      },
       sampling: input.sampling,
       // A stored conversation outgrows any window: its oldest turns are dropped, and the reply says how many.
       truncate: true,
@@ -132,6 +148,7 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
             model: runtime.id,
             assistant: { id: assistantId, content: result.text, status: result.status, workerId: result.workerId, replacesMessageId },
             usage: { promptTokens: result.promptTokens, completionTokens: result.completionTokens, failed: result.status === "failed" },
+            messageTokens: newTokens.map((t) => ({ messageId: rows[t.message]!.id, key: t.key, bytes: t.bytes })),
             now: Date.now(),
           }),
         undo,

@@ -4,39 +4,53 @@
  * an empty assistant message, so the history always alternates user/assistant.
  */
 import type { ChatMessage } from "../../wire/openai.js";
+import type { StoredTokens } from "../prompt/index.js";
 
 export interface StoredMessage {
   id: string;
   role: "user" | "assistant";
   content: string;
+  /** The message's stored token ids and what they encode (null until a turn tokenized it). */
+  tokenKey?: string | null;
+  tokenIds?: StoredTokens["bytes"] | null;
+}
+
+/** The rows the prompt is built from: alternating, oldest first, the last one the newest answered-or-open user message. */
+export function promptRows<Row extends StoredMessage>(rows: readonly Row[]): Row[] {
+  const kept: Row[] = [];
+  for (const row of rows) {
+    const last = kept[kept.length - 1];
+    if (row.role === "user") {
+      if (last?.role === "user") kept.pop();
+      kept.push(row);
+    } else if (row.content !== "" && last?.role === "user") {
+      kept.push(row);
+    }
+  }
+  return kept;
 }
 
 /** Alternating turns, oldest first; the last entry is the newest answered-or-open user message. */
 export function promptTurns(rows: readonly StoredMessage[]): ChatMessage[] {
-  const turns: ChatMessage[] = [];
-  for (const row of rows) {
-    const last = turns[turns.length - 1];
-    if (row.role === "user") {
-      if (last?.role === "user") turns.pop();
-      turns.push({ role: "user", content: row.content });
-    } else if (row.content !== "" && last?.role === "user") {
-      turns.push({ role: "assistant", content: row.content });
-    }
-  }
-  return turns;
+  return promptRows(rows).map((row) => ({ role: row.role, content: row.content }));
 }
 
-export type RegeneratePlan =
-  | { ok: true; turns: ChatMessage[]; replacesMessageId: string | null; userMessageId: string }
+/** The stored token ids of prompt rows, aligned with them (ChatConversation.tokens). */
+export function storedTokens(rows: readonly StoredMessage[]): Array<StoredTokens | null> {
+  return rows.map((row) => (row.tokenKey != null && row.tokenIds != null ? { key: row.tokenKey, bytes: row.tokenIds } : null));
+}
+
+export type RegeneratePlan<Row extends StoredMessage = StoredMessage> =
+  | { ok: true; rows: Row[]; replacesMessageId: string | null; userMessageId: string }
   | { ok: false; reason: string };
 
 /** What a regenerate answers: the newest user message, replacing the reply after it if any. */
-export function planRegenerate(rows: readonly StoredMessage[]): RegeneratePlan {
+export function planRegenerate<Row extends StoredMessage>(rows: readonly Row[]): RegeneratePlan<Row> {
   const last = rows[rows.length - 1];
   if (!last) return { ok: false, reason: "The conversation has no messages to regenerate a reply for." };
   const replacesMessageId = last.role === "assistant" ? last.id : null;
   const kept = replacesMessageId ? rows.slice(0, -1) : rows;
   const lastUser = kept[kept.length - 1];
   if (!lastUser || lastUser.role !== "user") return { ok: false, reason: "The conversation has no user message to answer." };
-  return { ok: true, turns: promptTurns(kept), replacesMessageId, userMessageId: lastUser.id };
+  return { ok: true, rows: promptRows(kept), replacesMessageId, userMessageId: lastUser.id };
 }

@@ -3,7 +3,7 @@
  * without HTTP. Ownership: a conversation belongs to a key and an end user ('' = the key itself);
  * an end user of a bot key sees its own conversations and the key's shared ones ('' end user).
  */
-import { and, desc, eq, inArray, lt } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, inArray, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { conversations, messages, type ConversationRow, type MessageRow } from "./schema.js";
 
@@ -82,11 +82,14 @@ export async function listConversations(
   return { rows: rows.slice(0, query.limit), hasMore: rows.length > query.limit };
 }
 
+// Every message column but the stored token ids, which only a turn reads.
+const { tokenKey: _tokenKey, tokenIds: _tokenIds, ...MESSAGE_VIEW_COLUMNS } = getTableColumns(messages);
+
 export async function getConversation(db: D1Database, owner: Owner, id: string): Promise<{ row: ConversationRow; messages: MessageRow[] } | null> {
   const d = drizzle(db);
   const [conv, msgs] = await d.batch([
     d.select().from(conversations).where(and(eq(conversations.id, id), visibleTo(owner))),
-    d.select().from(messages).where(eq(messages.conversationId, id)).orderBy(messages.seq),
+    d.select(MESSAGE_VIEW_COLUMNS).from(messages).where(eq(messages.conversationId, id)).orderBy(messages.seq),
   ]);
   const row = conv[0];
   return row ? { row, messages: msgs } : null;

@@ -3,7 +3,15 @@
  * applies them (`wrangler d1 migrations apply`). Times are Unix milliseconds.
  */
 
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { customType, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * Packed token ids (workers/prompt/stored-tokens.ts). D1 binds a Uint8Array as a BLOB and reads a
+ * BLOB back as an array of byte values; the prompt layer takes either, so no conversion here.
+ */
+const tokenIdsBlob = customType<{ data: ArrayLike<number> | Uint8Array; driverData: ArrayLike<number> | Uint8Array }>({
+  dataType: () => "blob",
+});
 
 export const apiKeys = sqliteTable(
   "api_keys",
@@ -65,6 +73,14 @@ export const messages = sqliteTable(
     /** Worker that generated it (assistant messages). */
     workerId: text("worker_id"),
     createdAt: integer("created_at").notNull(),
+    /**
+     * The message's token ids as its prompt piece encodes them, stored by the first turn that
+     * tokenized it so later turns do not; token_key says what they encode (tokenizer revision,
+     * dummy prefix, width, hash of the exact text), and ids are reused only when it matches.
+     * Both null until then.
+     */
+    tokenKey: text("token_key"),
+    tokenIds: tokenIdsBlob("token_ids"),
   },
   (t) => [uniqueIndex("messages_conversation_seq").on(t.conversationId, t.seq)],
 );
@@ -87,4 +103,7 @@ export const usageDaily = sqliteTable(
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type ConversationRow = typeof conversations.$inferSelect;
-export type MessageRow = typeof messages.$inferSelect;
+/** A message as the API shows it; its stored token ids are read only by a turn (turn-store.ts). */
+export type MessageRow = Omit<typeof messages.$inferSelect, "tokenKey" | "tokenIds">;
+/** A message as a turn reads it, with its stored token ids. */
+export type TurnMessageRow = typeof messages.$inferSelect;

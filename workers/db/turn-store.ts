@@ -3,12 +3,12 @@
  * after — written as bound SQL so each is a single round trip and a single transaction.
  *
  * Before: take the conversation's turn lock, append the user message only if the lock is ours,
- * and read the conversation and its messages. After: store the assistant message and the usage,
- * release the lock. The after-batch is idempotent (keyed by the assistant message id), so it can
+ * and read the conversation and its messages (with their stored token ids). After: store the
+ * assistant message and the usage, the token ids the turn computed, and release the lock. The after-batch is idempotent (keyed by the assistant message id), so it can
  * be retried when D1 fails after the GPU has answered.
  */
 import type { MessageStatus } from "../../wire/conversations.js";
-import type { ConversationRow, MessageRow } from "./schema.js";
+import type { ConversationRow, TurnMessageRow } from "./schema.js";
 import type { Owner } from "./conversation-store.js";
 
 export interface BeginTurnInput {
@@ -23,7 +23,7 @@ export interface BeginTurnInput {
 }
 
 export type BeginTurnResult =
-  | { kind: "ok"; conversation: ConversationRow; messages: MessageRow[] }
+  | { kind: "ok"; conversation: ConversationRow; messages: TurnMessageRow[] }
   | { kind: "not-found" }
   | { kind: "busy" };
 
@@ -31,7 +31,8 @@ const CONVERSATION_COLUMNS = `id, key_id AS keyId, end_user AS endUser, external
   system_prompt AS systemPrompt, metadata, created_at AS createdAt, updated_at AS updatedAt,
   busy_token AS busyToken, busy_until AS busyUntil`;
 const MESSAGE_COLUMNS = `id, conversation_id AS conversationId, seq, role, content, status, end_user AS endUser,
-  prompt_tokens AS promptTokens, completion_tokens AS completionTokens, worker_id AS workerId, created_at AS createdAt`;
+  prompt_tokens AS promptTokens, completion_tokens AS completionTokens, worker_id AS workerId, created_at AS createdAt,
+  token_key AS tokenKey, token_ids AS tokenIds`;
 const VISIBLE = `key_id = ?2 AND end_user IN (?3, '')`;
 
 /** Locks the conversation for this request and appends the user message, in one batch. */
@@ -60,7 +61,7 @@ export async function beginTurn(db: D1Database, input: BeginTurnInput): Promise<
   );
   const results = await db.batch(statements);
   const conversation = results[results.length - 2]?.results[0] as ConversationRow | undefined;
-  const messages = (results[results.length - 1]?.results ?? []) as MessageRow[];
+  const messages = (results[results.length - 1]?.results ?? []) as TurnMessageRow[];
   if (!conversation) return { kind: "not-found" };
   if (conversation.busyToken !== input.requestId) return { kind: "busy" };
   return { kind: "ok", conversation, messages };
@@ -87,6 +88,8 @@ export interface FinishTurnInput {
     replacesMessageId: string | null;
   };
   usage: TurnUsage;
+  /** Token ids the turn computed for messages that had none, stored with them in the same batch. */
+  messageTokens: ReadonlyArray<{ messageId: string; key: string; bytes: Uint8Array }>;
   now: number;
 }
 
@@ -154,6 +157,13 @@ export async function finishTurn(db: D1Database, input: FinishTurnInput): Promis
       )
       .bind(a.id, input.conversationId, a.content, a.status, input.owner.endUser, input.usage.promptTokens, input.usage.completionTokens, a.workerId, input.now),
   );
+  // Ids are what the message's text encodes to, the same whoever writes them: rewriting them (a
+  // retried batch, two turns that both encoded a message) changes nothing.
+  for (const t of input.messageTokens) {
+    statements.push(
+      db.prepare(`UPDATE messages SET token_key = ?3, token_ids = ?4 WHERE id = ?1 AND conversation_id = ?2`).bind(t.messageId, input.conversationId, t.key, t.bytes),
+    );
+  }
   statements.push(releaseStatement(db, input.conversationId, input.requestId, input.now));
   await db.batch(statements);
 }

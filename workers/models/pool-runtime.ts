@@ -36,6 +36,7 @@ export function buildPoolRuntime(entry: PoolModelEntry, prompt: PromptRuntime): 
         promptTokens: fit.promptTokens,
         maxTokens,
         droppedMessages: fit.droppedMessages,
+        newMessageTokens: fit.newTokens,
         async open(context: UpstreamContext): Promise<GenerationPlan> {
           const candidates = await chooseCandidates(context.env, {
             model: entry.id,

@@ -8,7 +8,7 @@
 import type { Sampling } from "../../wire/openai.js";
 import type { Env } from "../env.js";
 import type { GatewayError } from "../errors.js";
-import type { ChatConversation } from "../prompt/index.js";
+import type { ChatConversation, NewMessageTokens } from "../prompt/index.js";
 import type { FailoverPolicy, GenerationPlan, GenerationResult } from "../chat/generation.js";
 
 /** What opening a generation may need from the request around it. */
@@ -28,6 +28,11 @@ export interface PreparedTurn {
   maxTokens: number;
   /** Oldest messages left out to fit the window (0 unless truncation was allowed). */
   droppedMessages: number;
+  /**
+   * Token ids computed for messages of a stored conversation that had none (pool models; see
+   * ChatConversation.tokens), for the turn to store with them.
+   */
+  newMessageTokens?: NewMessageTokens[];
   /** Readies the generation: routing for the pool (may throw 503), the attempts for a provider. */
   open(context: UpstreamContext): Promise<GenerationPlan>;
 }

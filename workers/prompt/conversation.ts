@@ -3,6 +3,7 @@
  */
 import type { ChatMessage } from "../../wire/openai.js";
 import { GatewayError } from "../errors.js";
+import type { StoredTokens } from "./stored-tokens.js";
 
 /**
  * A conversation in chat-template shape. messages: user/assistant only, alternating, starting
@@ -11,6 +12,12 @@ import { GatewayError } from "../errors.js";
 export interface ChatConversation {
   system: string | null;
   messages: ChatMessage[];
+  /**
+   * A stored conversation's token ids, aligned with `messages` (null: none stored). Present only
+   * for stored conversations: then fitting reuses the ids that are still valid and reports the
+   * ones it computed (FitResult.newTokens), for the turn to store.
+   */
+  tokens?: ReadonlyArray<StoredTokens | null>;
 }
 
 /** A user/assistant message of a checked conversation. */

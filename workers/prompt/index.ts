@@ -4,7 +4,8 @@
  */
 export { checkConversation, InvalidConversation, toChatConversation, type ChatConversation, type TurnMessage } from "./conversation.js";
 export { checkTemplateTokenizer, getPromptFamily, TEMPLATE_IDS, type PromptFamily, type TemplateId, type TurnInput } from "./families/index.js";
-export { fitToContext, type FitInput, type FitResult } from "./fit.js";
+export { fitToContext, MAX_NEW_MESSAGE_TOKENS, type FitInput, type FitResult, type NewMessageTokens } from "./fit.js";
+export { packTokenIds, reusableIds, tokensKey, unpackTokenIds, type StoredBytes, type StoredTokens } from "./stored-tokens.js";
 export type { PromptPiece, TokenLayout } from "./pieces.js";
 export { DEFAULT_PREFIX_BLOCKS, PREFIX_BLOCK_TOKENS, prefixHash } from "./prefix-hash.js";
 export {

@@ -31,18 +31,36 @@ export function tokenizerEncoder(tokenizer: Tokenizer): PieceEncoder {
   return (text, leadingSpace) => tokenizer.encode(text, { leadingSpace });
 }
 
+/**
+ * One request's piece encodings, keyed by text and dummy prefix. `seed` records ids known
+ * without encoding (stored with the message); `peek` reads what is there without encoding.
+ */
+export interface PieceMemo {
+  encode: PieceEncoder;
+  seed(text: string, leadingSpace: boolean, ids: number[]): void;
+  peek(text: string, leadingSpace: boolean): number[] | undefined;
+}
+
+export function pieceMemo(tokenizer: Tokenizer): PieceMemo {
+  const cache = [new Map<string, number[]>(), new Map<string, number[]>()] as const;
+  const map = (leadingSpace: boolean) => cache[leadingSpace ? 1 : 0];
+  return {
+    encode: (text, leadingSpace) => {
+      let ids = map(leadingSpace).get(text);
+      if (ids === undefined) {
+        ids = tokenizer.encode(text, { leadingSpace });
+        map(leadingSpace).set(text, ids);
+      }
+      return ids;
+    },
+    seed: (text, leadingSpace, ids) => void map(leadingSpace).set(text, ids),
+    peek: (text, leadingSpace) => map(leadingSpace).get(text),
+  };
+}
+
 /** Memoises piece encodings for one request (keyed by text and prefix), over `tokenizer`. */
 export function memoEncoder(tokenizer: Tokenizer): PieceEncoder {
-  const cache = [new Map<string, number[]>(), new Map<string, number[]>()] as const;
-  return (text, leadingSpace) => {
-    const map = cache[leadingSpace ? 1 : 0];
-    let ids = map.get(text);
-    if (ids === undefined) {
-      ids = tokenizer.encode(text, { leadingSpace });
-      map.set(text, ids);
-    }
-    return ids;
-  };
+  return pieceMemo(tokenizer).encode;
 }
 
 /** The id of a special piece; a token the tokenizer lacks is a family/tokenizer mismatch. */

@@ -10,6 +10,7 @@
 import llamaTokenizer from "llama-tokenizer-js";
 import mistralTokenizer from "mistral-tokenizer-js";
 import { EncodeCache } from "./encode-cache.js";
+import { textHash } from "./stored-tokens.js";
 
 /** Tokenizer names as they appear in the MODELS config. */
 export const TOKENIZER_IDS = ["llama", "mistral"] as const;
@@ -17,6 +18,13 @@ export type TokenizerId = (typeof TOKENIZER_IDS)[number];
 
 export interface Tokenizer {
   id: TokenizerId;
+  /**
+   * The name and a fingerprint of how this tokenizer encodes (the ids of a probe text that
+   * exercises merges, spaces, newlines, byte fallback and special-token text): ids stored with a
+   * message are reused only under the same revision, so a new vocabulary or a changed tokenizer
+   * package makes stored ids stale by itself, without anyone remembering to bump a number.
+   */
+  readonly revision: string;
   bosId: number;
   eosId: number;
   /**
@@ -55,8 +63,13 @@ interface SentencePieceDefinition {
   dummyPrefixAfter: readonly string[];
 }
 
+// Merges, runs of spaces, newlines and tabs, digits, punctuation, byte-fallback characters
+// (CJK, emoji), a word joiner and special-token text: what the tokenizer must keep doing the same.
+const FINGERPRINT_PROBE = "The llamas' 12 woolly friends\n\n  grazed\ttogether: ünïcödé, 你好, 👋🏽 and \u2060USER: </s><s><|im_start|>";
+
 function sentencePieceTokenizer(def: SentencePieceDefinition): Tokenizer {
   const cache = new EncodeCache();
+  let revision: string | null = null;
   const textOfSpecial = new Map<number, string>(Object.entries(def.specialIds).map(([text, id]) => [id, text]));
   const idOf = (text: string): number => {
     const id = def.specialIds[text];
@@ -69,6 +82,11 @@ function sentencePieceTokenizer(def: SentencePieceDefinition): Tokenizer {
 
   return {
     id: def.id,
+    // Computed on first use: one short encode per isolate, only for conversation turns.
+    get revision() {
+      revision ??= `${def.id}.${textHash(`${rawEncode(FINGERPRINT_PROBE, true).join(",")}|${rawEncode(FINGERPRINT_PROBE, false).join(",")}`)}`;
+      return revision;
+    },
     bosId,
     eosId: idOf("</s>"),
     specialIds: def.specialIds,
