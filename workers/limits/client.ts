@@ -3,7 +3,9 @@
  * limit) and then the key's limiter. Critical path: one Durable Object RPC before the GPU, two
  * when an end user is present. The end user goes first so that a request refused by its user's
  * limit never holds (even briefly) a slot of the shared key, where it could crowd out other users.
- * If the key then refuses, the end user's reservation is released, so nothing leaks.
+ * If the key then refuses, the end user's reservation is released, so nothing leaks. After the
+ * answer, settlements wait briefly to ride on the next admission to the same object
+ * (settle-batching.ts), so a request costs one limiter commit rather than two.
  */
 import type { Env } from "../env.js";
 import type { GatewayError } from "../errors.js";
