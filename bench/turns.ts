@@ -103,7 +103,8 @@ async function main(): Promise<void> {
     const jsonFile = path.join(outDir, "turns.json");
     const previous = await readFile(jsonFile, "utf8").then((text) => JSON.parse(text) as TurnsResults, () => null);
     const results = mergeRun(previous, run);
-    await writeFile(jsonFile, `${JSON.stringify(results, null, 1)}\n`);
+    // One line per run's turn would still be thousands of lines: compact, as a data file.
+    await writeFile(jsonFile, `${JSON.stringify(results)}\n`);
     await writeFile(path.join(outDir, CHART_FILE), turnsChart(results));
     await writeFile(path.join(outDir, "turns.md"), turnsMarkdown(results));
     progress.log(

@@ -24,6 +24,8 @@ export const TurnsConfigSchema = z.object({
   encodeCache: z.union([z.literal("default"), z.coerce.number().int().min(0)]).default(0),
   /** Name of this run in turns.json / turns.md (runs with other labels are kept beside it). */
   label: z.string().min(1).default("latest"),
+  /** A sentence printed with this run in turns.md: what code it measured, when that is not just its commit. */
+  note: z.string().default(""),
   seed: z.coerce.number().int().default(1),
   outDir: z.string().min(1).default("bench/results"),
 });

@@ -33,6 +33,9 @@ export interface ConversationOptions {
   cpu: { workerd: () => number; sim: () => number } | null;
 }
 
+// Microseconds are all the clock and /proc resolve usefully; more digits only bloat turns.json.
+const us = (ms: number): number => Math.round(ms * 1000) / 1000;
+
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 function post(url: string, key: string, body: unknown): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
@@ -71,8 +74,8 @@ export async function runConversation(g: Gateway, o: ConversationOptions): Promi
   const closeLast = (now: { workerd: number; sim: number } | null): void => {
     const last = samples[samples.length - 1];
     if (last && cpuAtStart && now) {
-      last.workerdCpuMs = now.workerd - cpuAtStart.workerd;
-      last.simCpuMs = now.sim - cpuAtStart.sim;
+      last.workerdCpuMs = us(now.workerd - cpuAtStart.workerd);
+      last.simCpuMs = us(now.sim - cpuAtStart.sim);
     }
   };
   const sampleCpu = (): { workerd: number; sim: number } | null => (o.cpu ? { workerd: o.cpu.workerd(), sim: o.cpu.sim() } : null);
@@ -84,7 +87,7 @@ export async function runConversation(g: Gateway, o: ConversationOptions): Promi
     cpuAtStart = cpuNow;
     const t0 = performance.now();
     const res = await post(`${g.url}/v1/conversations/${id}/messages`, g.key, { content, max_tokens: o.maxTokens });
-    const totalMs = performance.now() - t0;
+    const totalMs = us(performance.now() - t0);
     if (res.status !== 200) throw new Error(`turn ${turn} of conversation ${o.index}: ${res.status} ${res.text}`);
     const answer = Completion.parse(JSON.parse(res.text));
     if (answer.usage.completion_tokens !== o.maxTokens) {

@@ -44,7 +44,7 @@ const midpoint = (b: Bucket): number => (b.from + b.to) / 2;
 function ratioTable(runs: readonly TurnsRun[]): string {
   const at = (run: TurnsRun, t: number): Bucket | undefined => run.buckets.find((b) => t >= b.from && t < b.to);
   const columns: Column<TurnsRun>[] = [
-    { header: "run", cell: (r) => `${r.label} (${r.commit.slice(0, 7)}${r.dirty ? "+" : ""})` },
+    { header: "run", cell: (r) => `${r.label} (${r.commit.slice(0, 7)}${r.dirty ? "+changes" : ""})` },
     { header: "turn @ ~100 tokens, p50", align: "right", cell: (r) => `${fmt(at(r, r.ratio.shortTokens)?.totalMs.p50 ?? NaN)} ms` },
     { header: "turn @ ~3,500, p50", align: "right", cell: (r) => `${fmt(at(r, r.ratio.longTokens)?.totalMs.p50 ?? NaN)} ms` },
     { header: "ratio", align: "right", cell: (r) => `**${fmt(r.ratio.totalP50, 2)}×**` },
@@ -88,13 +88,13 @@ export function turnsChart(results: TurnsResults): string {
   const series: LineSeries[] = [];
   results.runs.forEach((run, i) => {
     const emphasis = i === results.runs.length - 1;
-    series.push({ name: `${run.label}: time p50`, points: run.buckets.map((b) => ({ x: midpoint(b), y: b.totalMs.p50 })), emphasis });
-    if (run.cpuMeasured) series.push({ name: `${run.label}: workerd CPU`, points: run.buckets.map((b) => ({ x: midpoint(b), y: b.workerdCpuMs.mean })) });
+    series.push({ name: `${run.label} p50`, points: run.buckets.map((b) => ({ x: midpoint(b), y: b.totalMs.p50 })), emphasis });
+    if (run.cpuMeasured) series.push({ name: `${run.label} CPU`, points: run.buckets.map((b) => ({ x: midpoint(b), y: b.workerdCpuMs.mean })) });
   });
   return lineChart({
     title: "A conversation turn against its history (vicuna-13b-v1.5)",
     xLabel: "prompt tokens (history + new message), bucket midpoint",
-    yLabel: "ms per turn",
+    yLabel: "ms per turn (p50 time; mean workerd CPU)",
     series,
   });
 }
@@ -147,6 +147,7 @@ export function turnsMarkdown(results: TurnsResults): string {
         `${c.minSentences}–${c.maxSentences} sentences a message; seed ${c.seed}; encode cache ${c.encodeCache === "default" ? "at its default size" : c.encodeCache === 0 ? "off" : `${c.encodeCache} tokens`}. ` +
         `${run.machine.cpus} cores, Node ${run.machine.node}, load ${fmt(run.machine.loadStart, 2)} → ${fmt(run.machine.loadEnd, 2)}` +
         `${run.cpuMeasured ? "" : "; CPU not measured (no /proc schedstat)"}.`,
+      ...(c.note ? ["", c.note] : []),
       "",
       runTable(run),
       "",
