@@ -89,6 +89,16 @@ describe("lease expiry", () => {
     expect(alarm).toBe(now + LEASE_TTL_MS);
   });
 
+  it("an admission is stored before it is answered: a restart right after keeps the slot taken", async () => {
+    const keyId = freshKeyId("admit-durable");
+    const one = keyLimits({ maxConcurrent: 1 });
+    // Several at once, as admissions share one commit when they arrive together.
+    const first = await Promise.all([1, 2, 3].map((i) => admitRequest(env, { keyId, limits: one, estimatedTokens: 1, requestId: `r${i}` })));
+    expect(first.filter((a) => a.ok)).toHaveLength(1);
+    await abortAllDurableObjects();
+    expect((await admitRequest(env, { keyId, limits: one, estimatedTokens: 1, requestId: "after" })).ok).toBe(false);
+  });
+
   it("quota survives the object being evicted (state is in SQLite, not just memory)", async () => {
     const keyId = freshKeyId("evict");
     const limits = keyLimits({ requestsPerMinute: 2, tokensPerDay: 1_000 });

@@ -45,6 +45,10 @@ export class RateLimiter extends DurableObject<Env> {
   private readonly usage: UsageBuffer;
   /** When the buffered usage is due in D1; null when nothing is buffered. */
   private usageDueAtMs: number | null;
+  /** Usage entries decided but not yet written to the buffer table (see commit()). */
+  private pendingUsage: UsageEntry[] = [];
+  /** The next shared write of decided changes, if one is scheduled. */
+  private committing: Promise<void> | null = null;
   /** The write to D1 in progress, which concurrent flushes wait for instead of repeating. */
   private flushing: Promise<void> | null = null;
 
@@ -84,7 +88,7 @@ export class RateLimiter extends DurableObject<Env> {
       nowMs: input.now ?? Date.now(),
       leaseId: crypto.randomUUID(),
     });
-    this.persist();
+    await this.commit();
     await this.scheduleAlarm();
     return result;
   }
@@ -102,7 +106,7 @@ export class RateLimiter extends DurableObject<Env> {
    */
   async settle(input: SettleInput): Promise<SettleResult> {
     const result = this.applySettle(input);
-    this.persist();
+    await this.commit();
     await this.scheduleAlarm();
     return result;
   }
@@ -110,7 +114,7 @@ export class RateLimiter extends DurableObject<Env> {
   /** Several settlements in one turn and one commit (those no admission carried in time). */
   async settleMany(inputs: SettleInput[]): Promise<SettleResult[]> {
     const results = inputs.map((input) => this.applySettle(input));
-    this.persist();
+    await this.commit();
     await this.scheduleAlarm();
     return results;
   }
@@ -122,6 +126,8 @@ export class RateLimiter extends DurableObject<Env> {
 
   /** Writes every buffered entry to D1 now (before the usage API reads the ledger). */
   async flushUsage(): Promise<void> {
+    // Entries decided but not yet committed go to the buffer table first (the same turn as this call).
+    this.persist();
     while (!this.usage.isEmpty()) {
       this.flushing ??= this.sendNextBatch().finally(() => (this.flushing = null));
       await this.flushing;
@@ -137,13 +143,31 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   private addUsage(entry: UsageEntry): void {
-    this.usage.add(entry);
+    this.pendingUsage.push(entry);
     if (this.usageDueAtMs === null) this.usageDueAtMs = Date.now() + getLimitsConfig(this.env).usageFlushIntervalMs;
   }
 
   private async bufferUsage(entry: UsageEntry): Promise<void> {
     this.addUsage(entry);
+    await this.commit();
     await this.scheduleAlarm();
+  }
+
+  /**
+   * Writes what calls decided since the last commit, in one timer turn shared by every call that
+   * arrived meanwhile: each call's storage writes end in a commit, and the commit, not the
+   * decision, is what a call costs. A call answers only after this turn's writes are durable (the
+   * output gate holds every answer until then), so nothing is answered that a restart could lose.
+   */
+  private commit(): Promise<void> {
+    this.committing ??= new Promise<void>((resolve) =>
+      setTimeout(() => {
+        this.committing = null;
+        this.persist();
+        resolve();
+      }, 0),
+    );
+    return this.committing;
   }
 
   private async sendNextBatch(): Promise<void> {
@@ -189,6 +213,7 @@ export class RateLimiter extends DurableObject<Env> {
 
   /** Writes the ledger's changed rows; runs in the same synchronous turn as the decision. */
   private persist(): void {
+    for (const entry of this.pendingUsage.splice(0)) this.usage.add(entry);
     const changes: Change[] = this.ledger.drainChanges();
     let metaChanged = false;
     for (const change of changes) {
