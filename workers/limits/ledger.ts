@@ -1,7 +1,8 @@
 /**
  * The limiter's hot in-memory state and its transitions (admit, settle, release, expire). No I/O:
  * every transition records the rows it changed so the Durable Object can write them through to
- * SQLite in the same synchronous turn, which keeps each transition atomic and durable.
+ * SQLite (in the commit turn shared by the calls that arrived together), keeping each transition
+ * atomic, and durable before its call is answered.
  */
 import {
   decideAdmission,

@@ -1,14 +1,16 @@
 /**
  * RateLimiter: one Durable Object per API key ("key:<id>") and one per key + end user
  * ("key:<id>:user:<user>"). A Durable Object runs one event at a time and admit() decides and
- * records without awaiting in between, so with limit L and N > L simultaneous requests exactly L
- * are admitted. State lives in the object's SQLite storage (an eviction does not reset a quota)
- * with a hot in-memory copy; an alarm expires leases of requests that never settled.
+ * records in memory without awaiting in between, so with limit L and N > L simultaneous requests
+ * exactly L are admitted. State lives in the object's SQLite storage (an eviction does not reset
+ * a quota), written in a commit shared by the calls that arrive together and durable before any
+ * of them is answered, with a hot in-memory copy; an alarm expires leases of requests that never
+ * settled.
  *
  * The key's object also buffers the usage ledger of the key's stateless completions, reported
  * with their settlement, and writes it to D1 in batches (usage-buffer.ts): a completion then
  * costs no D1 write of its own. The RPC inputs come from the gateway's own code (client.ts) and
- * are typed, not parsed: this object is called twice per request and parsing was a visible share
+ * are typed, not parsed: this object is called on every request and parsing was a visible share
  * of its cost.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -77,6 +79,7 @@ export class RateLimiter extends DurableObject<Env> {
    * Reserves one request, the estimated tokens and a concurrency lease — or rejects, consuming
    * nothing. Settlements the gateway held back for this object (settle-batching.ts) come along and
    * are applied first, in the same turn and the same commit, so the slots they free count here.
+   * The decision is made at once; the answer waits for the shared commit (see commit()).
    */
   async admit(input: AdmitInput & { settles?: SettleInput[] }): Promise<AdmitResult> {
     for (const settle of input.settles ?? []) this.applySettle(settle);
@@ -211,7 +214,7 @@ export class RateLimiter extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(next);
   }
 
-  /** Writes the ledger's changed rows; runs in the same synchronous turn as the decision. */
+  /** Writes the ledger's changed rows and the usage entries decided since the last write. */
   private persist(): void {
     for (const entry of this.pendingUsage.splice(0)) this.usage.add(entry);
     const changes: Change[] = this.ledger.drainChanges();

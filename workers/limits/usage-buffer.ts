@@ -1,6 +1,6 @@
 /**
  * The usage of a key's stateless completions, buffered in its limiter's SQLite storage until it
- * is written to the D1 ledger in a batch. Adding is one local upsert in the same turn as the
+ * is written to the D1 ledger in a batch. Adding is one local upsert in the same commit as the
  * settlement that reports it, so the usage is as durable as the settlement: an object restart
  * loses nothing. Rows are sealed into a batch with an id before they are sent, and deleted only
  * once D1 has the batch; a batch sent twice counts once (workers/db/usage-batches.ts). Rows
