@@ -143,6 +143,23 @@ export async function admitRequest(env: Env, input: AdmitRequestInput): Promise<
 }
 
 /**
+ * Has the key's limiter write its buffered usage to the ledger, with the settlements this isolate
+ * still holds for it, so a read that follows sees the caller's finished requests. A failure is
+ * logged: the read is then at most USAGE_FLUSH_INTERVAL_MS stale.
+ */
+export async function flushKeyUsage(env: Env, keyId: string): Promise<void> {
+  const name = limiterName(keyId);
+  const carried = settleQueue.carry(name);
+  try {
+    await limiterStub(env, name).flushUsage(carried.settles);
+    carried.done(true);
+  } catch (err) {
+    carried.done(false);
+    console.error("could not flush buffered usage before reading it", { keyId, error: String(err) });
+  }
+}
+
+/**
  * The x-ratelimit-* headers for a response that admits nothing (reading a conversation, listing
  * models, a request refused before admission): the same view an admission reports, without
  * charging. Empty when no limit applies or a limiter cannot be reached, since nothing is admitted.

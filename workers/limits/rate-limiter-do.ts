@@ -127,8 +127,13 @@ export class RateLimiter extends DurableObject<Env> {
     await this.bufferUsage(entry);
   }
 
-  /** Writes every buffered entry to D1 now (before the usage API reads the ledger). */
-  async flushUsage(): Promise<void> {
+  /**
+   * Writes every buffered entry to D1 now (before the usage API reads the ledger), after the
+   * settlements the caller's isolate still held for this object, so a caller reads its own
+   * finished requests.
+   */
+  async flushUsage(settles: SettleInput[] = []): Promise<void> {
+    for (const settle of settles) this.applySettle(settle);
     // Entries decided but not yet committed go to the buffer table first (the same turn as this call).
     this.persist();
     while (!this.usage.isEmpty()) {

@@ -18,9 +18,8 @@ import { readUsage, type LedgerCounts } from "../db/usage-store.js";
 import { usageDay } from "../db/turn-store.js";
 import { invalidRequest } from "../errors.js";
 import { parseWith } from "../http/json-body.js";
-import { limiterName, limiterStub } from "../limits/client.js";
+import { flushKeyUsage } from "../limits/client.js";
 import { effectiveLimits, limitsToBody } from "../limits/config.js";
-import type { Env } from "../env.js";
 import { AdminUsageQuery, resolveDateRange, UsageQuery } from "./usage-query.js";
 
 /** Rows one caller can have in a range: days × models; far above any real deployment's models. */
@@ -44,15 +43,6 @@ function dateRange(query: { start_date?: string | undefined; end_date?: string |
   });
   if (!range.ok) throw invalidRequest(range.message, range.param, "invalid_value");
   return range;
-}
-
-/** Has the key's limiter write its buffered usage to the ledger; a failure leaves the read a few seconds stale. */
-async function flushKeyUsage(env: Env, keyId: string): Promise<void> {
-  try {
-    await limiterStub(env, limiterName(keyId)).flushUsage();
-  } catch (err) {
-    console.error("could not flush buffered usage before reading it", { keyId, error: String(err) });
-  }
 }
 
 export const usageRoutes = new Hono<AppEnv>().get("/", async (c) => {
