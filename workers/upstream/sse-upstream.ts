@@ -153,17 +153,18 @@ export async function* streamSse(request: SseRequest, timeouts: SseTimeouts): As
       return text;
     };
 
-    const body = response.body;
-    const byob = timeouts.wholeAnswer === true ? body.getReader({ mode: "byob" }) : null;
-    const reader = byob ?? body.getReader();
+    // A BYOB reader takes everything already buffered in one read, so a relay that falls behind
+    // (a busy isolate) catches up in one step instead of one read per queued packet, without
+    // ever waiting for more than has arrived.
+    const reader = response.body.getReader({ mode: "byob" });
     // One buffer, handed back by each read (a BYOB read transfers it) and lent to the next.
     let buffer = new ArrayBuffer(WHOLE_ANSWER_READ_BYTES * 4);
     const nextRead = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
-      if (byob === null) return (reader as ReadableStreamDefaultReader<Uint8Array>).read();
       const view = new Uint8Array(buffer);
-      // Until the first token arrives it is read as soon as it comes: the first-token timeout
-      // must see it, and a worker that is slow to start is not a stalled one.
-      const read = sawFirstToken ? await byob.readAtLeast(WHOLE_ANSWER_READ_BYTES, view) : await byob.read(view);
+      // A whole answer is read in larger pieces once its first token is in. Until then (and
+      // always for a relayed stream) a read returns as soon as anything arrives: the first-token
+      // timeout must see the first token, and a worker slow to start is not a stalled one.
+      const read = timeouts.wholeAnswer === true && sawFirstToken ? await reader.readAtLeast(WHOLE_ANSWER_READ_BYTES, view) : await reader.read(view);
       if (read.value) buffer = read.value.buffer as ArrayBuffer;
       return read;
     };
