@@ -2,6 +2,8 @@
 import { env, SELF } from "cloudflare:test";
 import { ErrorBodySchema } from "../../wire/openai.js";
 import { createApiKey } from "../../workers/auth/key-store.js";
+import { usageDay } from "../../workers/db/turn-store.js";
+import { applyUsageBatch } from "../../workers/db/usage-batches.js";
 
 export const ADMIN_KEY = "sk-admin-test";
 export const BASE = "https://gateway.test";
@@ -54,4 +56,30 @@ export async function registerWorker(workerId: string, url: string, model = "vic
     }),
   });
   if (res.status !== 200) throw new Error(`heartbeat for ${workerId} failed: ${res.status} ${await res.text()}`);
+}
+
+/** One request in the usage ledger, written as the limiter writes its batches (seeds the usage API's data). */
+export async function seedUsage(input: {
+  owner: { keyId: string; endUser: string };
+  model: string;
+  usage: { promptTokens: number; completionTokens: number; failed: boolean };
+  now: number;
+}): Promise<void> {
+  await applyUsageBatch(env.DB, {
+    batchId: crypto.randomUUID(),
+    keyId: input.owner.keyId,
+    rows: [
+      {
+        keyId: input.owner.keyId,
+        endUser: input.owner.endUser,
+        model: input.model,
+        day: usageDay(input.now),
+        requests: 1,
+        promptTokens: input.usage.promptTokens,
+        completionTokens: input.usage.completionTokens,
+        failures: input.usage.failed ? 1 : 0,
+      },
+    ],
+    now: input.now,
+  });
 }

@@ -12,8 +12,8 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ErrorBodySchema } from "../../wire/openai.js";
 import { createConversation } from "../../workers/db/conversation-store.js";
-import { recordUsage } from "../../workers/db/turn-store.js";
-import { ADMIN_KEY, call, seedKey } from "./helpers.js";
+import { ADMIN_KEY, call, seedKey, seedUsage } from "./helpers.js";
+
 
 const MODEL = "vicuna-13b-v1.5";
 const POOL_TOKEN = "pool-test-token";
@@ -41,7 +41,7 @@ async function conversation(keyId: string, endUser: string): Promise<string> {
 }
 
 async function usageRow(keyId: string, endUser: string, tokens: number): Promise<void> {
-  await recordUsage(env.DB, {
+  await seedUsage({
     owner: { keyId, endUser },
     model: MODEL,
     usage: { promptTokens: tokens, completionTokens: 0, failed: false },

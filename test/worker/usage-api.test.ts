@@ -7,14 +7,15 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { AdminUsageReport, UsageReport } from "../../wire/usage.js";
 import { createApiKey } from "../../workers/auth/key-store.js";
-import { recordUsage, usageDay } from "../../workers/db/turn-store.js";
-import { call, expectOpenAIError, seedKey } from "./helpers.js";
+import { usageDay } from "../../workers/db/turn-store.js";
+import { call, expectOpenAIError, seedKey, seedUsage } from "./helpers.js";
+
 
 const DAY_MS = 86_400_000;
 const JAN_1_2001 = Date.UTC(2001, 0, 1, 12);
 
 async function record(input: { keyId: string; endUser?: string; model?: string; at: number; prompt: number; completion: number; failed?: boolean }): Promise<void> {
-  await recordUsage(env.DB, {
+  await seedUsage({
     owner: { keyId: input.keyId, endUser: input.endUser ?? "" },
     model: input.model ?? "vicuna-13b-v1.5",
     usage: { promptTokens: input.prompt, completionTokens: input.completion, failed: input.failed ?? false },

@@ -4,8 +4,9 @@
  *
  * Before: take the conversation's turn lock, append the user message only if the lock is ours,
  * and read the conversation and its messages (with their stored token ids). After: store the
- * assistant message and the usage, the token ids the turn computed, and release the lock. The after-batch is idempotent (keyed by the assistant message id), so it can
- * be retried when D1 fails after the GPU has answered.
+ * assistant message and the usage, the token ids the turn computed, and release the lock. The
+ * after-batch is idempotent (keyed by the assistant message id), so it can be retried when D1
+ * fails after the GPU has answered.
  */
 import type { MessageStatus } from "../../wire/conversations.js";
 import type { ConversationRow, TurnMessageRow } from "./schema.js";
@@ -126,11 +127,6 @@ function usageStatement(
       input.usage.failed ? 1 : 0,
       ...(when?.params ?? []),
     );
-}
-
-/** A stateless completion's only write: its usage. */
-export async function recordUsage(db: D1Database, input: { owner: Owner; model: string; usage: TurnUsage; now: number }): Promise<void> {
-  await usageStatement(db, input, null).run();
 }
 
 /**
