@@ -101,6 +101,21 @@ export const usageDaily = sqliteTable(
   (t) => [primaryKey({ columns: [t.keyId, t.endUser, t.model, t.day] })],
 );
 
+/**
+ * Batches of buffered usage already added to usage_daily (workers/db/usage-batches.ts): a batch's
+ * id is recorded in the same transaction as its counts, so a batch sent twice counts once. Kept
+ * a day.
+ */
+export const usageFlushes = sqliteTable(
+  "usage_flushes",
+  {
+    id: text("id").primaryKey(),
+    keyId: text("key_id").notNull(),
+    flushedAt: integer("flushed_at").notNull(),
+  },
+  (t) => [index("usage_flushes_flushed_at").on(t.flushedAt)],
+);
+
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type ConversationRow = typeof conversations.$inferSelect;
 /** A message as the API shows it; its stored token ids are read only by a turn (turn-store.ts). */
