@@ -12,6 +12,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { createProgress } from "./lib/progress.js";
+import { createStops } from "./lib/stops.js";
 import { fmt } from "./lib/markdown.js";
 import { overheads, PATH_LABELS, summarizeCell, type CellResult, type PathId } from "./overhead/analysis.js";
 import { createKey, startAltiplano } from "./overhead/altiplano.js";
@@ -19,7 +20,7 @@ import { measureKeyScaling, type KeyCell } from "./overhead/keys.js";
 import { measureCallCounts, type CallCounts } from "./overhead/call-counts.js";
 import { loadOverheadConfig } from "./overhead/config.js";
 import { runCell } from "./overhead/http-load.js";
-import { portkeyHeaders, startPassthroughMiniflare, startPassthroughWranglerDev, startPortkey, startSimProcess } from "./overhead/peers.js";
+import { FAST_SIM_FLAGS, portkeyHeaders, startPassthroughMiniflare, startPassthroughWranglerDev, startPortkey, startSimProcess } from "./overhead/peers.js";
 import { ROOT } from "./overhead/processes.js";
 import { CHART_FILES, COMPARISONS, overheadCharts, overheadMarkdown, type OverheadResults } from "./overhead/report.js";
 
@@ -45,14 +46,10 @@ async function main(): Promise<void> {
     stream,
   });
 
-  const stops: (() => Promise<void>)[] = [];
-  const stopAll = async (): Promise<void> => {
-    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
-  };
-  process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+  const stops = createStops();
 
   try {
-    const sim = await startSimProcess({ workerId: SIM_ID, flags: ["--fast", "--reply", "lorem", "--reply-length", "max", "--seeding", "prompt"] });
+    const sim = await startSimProcess({ workerId: SIM_ID, flags: FAST_SIM_FLAGS });
     stops.push(sim.stop);
     progress.log(`simulator (no latency) at ${sim.url}; starting ${config.paths.join(", ")}…`);
 
@@ -123,18 +120,18 @@ async function main(): Promise<void> {
       });
     }
     // The timed gateways are done; the counting one runs alone with a fresh simulator.
-    await stopAll();
+    await stops.stopAll();
 
     let callCounts: CallCounts | null = null;
     if (config.paths.includes("altiplano-miniflare")) {
       progress.log("counting D1 and Durable Object calls (gateway with the counting entry)…");
-      const sim2 = await startSimProcess({ workerId: SIM_ID, flags: ["--fast", "--reply", "lorem", "--reply-length", "max", "--seeding", "prompt"] });
+      const sim2 = await startSimProcess({ workerId: SIM_ID, flags: FAST_SIM_FLAGS });
       stops.push(sim2.stop);
       const counting = await startAltiplano({ runtime: "miniflare", workers: [{ id: SIM_ID, url: sim2.url }], entry: COUNTING_ENTRY });
       stops.push(counting.stop);
       callCounts = await measureCallCounts({ gateway: counting, samples: config.countSamples, maxTokens: config.maxTokens, log: progress.log });
     }
-    await stopAll();
+    await stops.stopAll();
 
     const results: OverheadResults = {
       generatedAt: new Date().toISOString(),
@@ -166,7 +163,7 @@ async function main(): Promise<void> {
     }
     progress.log(`wrote ${path.relative(process.cwd(), outDir)}/overhead.{json,md} and ${Object.keys(CHART_FILES).length} charts in ${fmt(results.wallS, 0)} s`);
   } finally {
-    await stopAll();
+    await stops.stopAll();
   }
 }
 

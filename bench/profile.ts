@@ -17,9 +17,10 @@ import { freePort } from "../scripts/stack.js";
 import { describeOptionIssues, readBenchOptions } from "./lib/cli-config.js";
 import { fmt } from "./lib/markdown.js";
 import { createProgress } from "./lib/progress.js";
+import { createStops } from "./lib/stops.js";
 import { startAltiplano } from "./overhead/altiplano.js";
 import { runCell } from "./overhead/http-load.js";
-import { startSimProcess } from "./overhead/peers.js";
+import { FAST_SIM_FLAGS, startSimProcess } from "./overhead/peers.js";
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from "./profile/cpu-profile.js";
 
 const ConfigSchema = z.object({
@@ -106,9 +107,9 @@ async function main(): Promise<void> {
   if (!parsed.success) throw new Error(`invalid profile configuration:\n${describeOptionIssues(parsed.error.issues)}`);
   const config = parsed.data;
   const progress = createProgress({ label: "profile" });
-  const stops: (() => Promise<void>)[] = [];
+  const stops = createStops();
   try {
-    const sim = await startSimProcess({ workerId: "bench-sim", flags: ["--fast", "--reply", "lorem", "--reply-length", "max", "--seeding", "prompt"] });
+    const sim = await startSimProcess({ workerId: "bench-sim", flags: FAST_SIM_FLAGS });
     stops.push(sim.stop);
     const inspectorPort = await freePort();
     const gateway = await startAltiplano({ runtime: "miniflare", workers: [{ id: "bench-sim", url: sim.url }], inspectorPort });
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
     process.stdout.write(markdown);
     progress.log(`wrote ${path.relative(process.cwd(), outDir)}/${mode}.md and one .cpuprofile per isolate`);
   } finally {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await stops.stopAll();
   }
 }
 

@@ -14,8 +14,9 @@ import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { fmt } from "./lib/markdown.js";
 import { createProgress } from "./lib/progress.js";
+import { createStops } from "./lib/stops.js";
 import { startAltiplano } from "./overhead/altiplano.js";
-import { startSimProcess } from "./overhead/peers.js";
+import { FAST_SIM_FLAGS, startSimProcess } from "./overhead/peers.js";
 import { ROOT } from "./overhead/processes.js";
 import { bucketEdges, bucketTurns, goalRatio, type TurnSample } from "./turns/analysis.js";
 import { loadTurnsConfig } from "./turns/config.js";
@@ -46,14 +47,10 @@ async function main(): Promise<void> {
   // Only the gateway's code matters to these numbers; other changes in the tree do not make the run "dirty".
   const dirty = git(["status", "--porcelain", "--", "workers", "migrations"]) !== "";
 
-  const stops: (() => Promise<void>)[] = [];
-  const stopAll = async (): Promise<void> => {
-    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
-  };
-  process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+  const stops = createStops();
 
   try {
-    const sim = await startSimProcess({ workerId: SIM_ID, flags: ["--fast", "--reply", "lorem", "--reply-length", "max", "--seeding", "prompt"] });
+    const sim = await startSimProcess({ workerId: SIM_ID, flags: FAST_SIM_FLAGS });
     stops.push(sim.stop);
     const vars: Record<string, string> = config.encodeCache === "default" ? {} : { ENCODE_CACHE_MAX_TOKENS: String(config.encodeCache) };
     const gateway = await startAltiplano({ runtime: "miniflare", workers: [{ id: SIM_ID, url: sim.url }], vars });
@@ -82,7 +79,7 @@ async function main(): Promise<void> {
       step.step(`${samples.length} turns to ${last.promptTokens} prompt tokens; first ${fmt(samples[0]!.totalMs)} ms, last ${fmt(last.totalMs)} ms`);
     }
     closeConnections();
-    await stopAll();
+    await stops.stopAll();
 
     const buckets = bucketTurns(turns, bucketEdges(config.bucketTokens, CONTEXT_LENGTH));
     const run: TurnsRun = {
@@ -113,7 +110,7 @@ async function main(): Promise<void> {
     );
   } finally {
     closeConnections();
-    await stopAll();
+    await stops.stopAll();
   }
 }
 

@@ -5,8 +5,7 @@
  * user per connection (the Discord bot's case: two limiters per request, the key's shared by
  * all). Workloads are interleaved per round so drift in machine load hits them alike.
  */
-import type { Summary } from "../lib/stats.js";
-import { summarizeCell } from "./analysis.js";
+import { summarizeCell, type CellResult } from "./analysis.js";
 import type { LoadRequest } from "./http-load.js";
 import { runCell } from "./http-load.js";
 
@@ -19,17 +18,8 @@ export const KEY_WORKLOAD_LABELS: Record<KeyWorkload, string> = {
   "bot-end-users": "one bot key, an end user per connection",
 };
 
-export interface KeyCell {
-  workload: KeyWorkload;
-  stream: boolean;
-  concurrency: number;
-  requests: number;
-  errors: number;
-  errorExamples: string[];
-  throughputRps: number;
-  ttftMs: Summary;
-  totalMs: Summary;
-}
+/** A cell of the main table, for a caller workload instead of a path. */
+export type KeyCell = Omit<CellResult, "path"> & { workload: KeyWorkload };
 
 export interface KeyScalingInput {
   url: string;
@@ -64,18 +54,8 @@ export async function measureKeyScaling(o: KeyScalingInput): Promise<KeyCell[]> 
   for (const stream of [false, true]) {
     for (const workload of KEY_WORKLOADS) {
       const run = await runCell({ request: requestFor[workload](stream), concurrency: o.concurrency, warmupMs: o.warmupMs, durationMs: o.durationMs });
-      const summary = summarizeCell({ path: "altiplano-miniflare", concurrency: o.concurrency, stream }, run);
-      cells.push({
-        workload,
-        stream,
-        concurrency: o.concurrency,
-        requests: summary.requests,
-        errors: summary.errors,
-        errorExamples: summary.errorExamples,
-        throughputRps: summary.throughputRps,
-        ttftMs: summary.ttftMs,
-        totalMs: summary.totalMs,
-      });
+      const { path: _path, ...summary } = summarizeCell({ path: "altiplano-miniflare", concurrency: o.concurrency, stream }, run);
+      cells.push({ workload, ...summary });
       o.log(
         `keys: ${stream ? "stream" : "non-stream"} c=${o.concurrency} ${KEY_WORKLOAD_LABELS[workload]}: ${summary.throughputRps.toFixed(0)} req/s` +
           (summary.errors > 0 ? `, ${summary.errors} errors (${summary.errorExamples[0] ?? ""})` : ""),

@@ -24,6 +24,12 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/**
+ * The simulator with no latency, fixed-length lorem replies seeded by the prompt: what is left of
+ * a request's time is the gateway's own (the overhead, profile and turns benchmarks use it).
+ */
+export const FAST_SIM_FLAGS: readonly string[] = ["--fast", "--reply", "lorem", "--reply-length", "max", "--seeding", "prompt"];
+
 /** The simulator CLI (gpu-backend/sim/main.ts) in its own process; `flags` as on its command line. */
 export async function startSimProcess(o: { workerId: string; flags: readonly string[] }): Promise<Running> {
   const child = spawnNode(["--import", "tsx", path.join(ROOT, "gpu-backend", "sim", "main.ts"), "--worker-id", o.workerId, "--port", "0", ...o.flags]);

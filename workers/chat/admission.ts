@@ -33,15 +33,15 @@ export function chargedTokens(result: GenerationResult | null): number {
  * request that failed before generating anything counts as a failed request with no tokens.
  */
 export function ledgerEntry(owner: Owner, model: string, result: GenerationResult, nowMs: number): UsageEntry {
-  const failed = result.status === "failed";
   return {
     keyId: owner.keyId,
     endUser: owner.endUser,
     model,
     day: usageDay(nowMs),
-    promptTokens: failed && result.completionTokens === 0 ? 0 : result.promptTokens,
+    // The ledger counts what the limiter charges: a request failed before any token, nothing.
+    promptTokens: chargedTokens(result) - result.completionTokens,
     completionTokens: result.completionTokens,
-    failed,
+    failed: result.status === "failed",
   };
 }
 
