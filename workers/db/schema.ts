@@ -51,6 +51,8 @@ export const conversations = sqliteTable(
   (t) => [
     uniqueIndex("conversations_external").on(t.keyId, t.endUser, t.externalId),
     index("conversations_owner").on(t.keyId, t.endUser, t.id),
+    // Listing is newest first with (created_at, id) as the cursor.
+    index("conversations_owner_created").on(t.keyId, t.endUser, t.createdAt, t.id),
   ],
 );
 
@@ -116,9 +118,82 @@ export const usageFlushes = sqliteTable(
   (t) => [index("usage_flushes_flushed_at").on(t.flushedAt)],
 );
 
+/**
+ * Feedback on an assistant message, one row per end user who gave it (a Discord thread's reply
+ * can be thumbed by many members; '' = the key itself). Cleared feedback deletes the row.
+ */
+export const messageFeedback = sqliteTable(
+  "message_feedback",
+  {
+    messageId: text("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    endUser: text("end_user").notNull().default(""),
+    rating: text("rating", { enum: ["up", "down"] }),
+    flagged: integer("flagged", { mode: "boolean" }).notNull().default(false),
+    comment: text("comment"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.endUser] })],
+);
+
+/**
+ * A published read-only snapshot of a conversation: its id is the unguessable part of the share
+ * URL. One per conversation; sharing again replaces the snapshot under the same id. Deleting the
+ * conversation deletes the share.
+ */
+export const shares = sqliteTable(
+  "shares",
+  {
+    id: text("id").primaryKey(),
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    /** The model that answered, and the title, as they were when shared. */
+    model: text("model").notNull(),
+    title: text("title"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("shares_conversation").on(t.conversationId)],
+);
+
+/** The messages of a share, copied when it was (re)published: later turns are not in it. */
+export const shareMessages = sqliteTable(
+  "share_messages",
+  {
+    shareId: text("share_id")
+      .notNull()
+      .references(() => shares.id, { onDelete: "cascade" }),
+    seq: integer("seq").notNull(),
+    role: text("role", { enum: ["user", "assistant"] }).notNull(),
+    content: text("content").notNull(),
+    status: text("status", { enum: ["complete", "length", "cancelled", "failed"] }),
+  },
+  (t) => [primaryKey({ columns: [t.shareId, t.seq] })],
+);
+
+/**
+ * Web sessions of API keys (workers/web/): the cookie carries a random session id and its HMAC;
+ * only the id's SHA-256 is stored, so a copy of this table signs no one in. Sign-out deletes the
+ * row; a revoked key's sessions stop with the key (auth checks the key on every request).
+ */
+export const webSessions = sqliteTable(
+  "web_sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    keyId: text("key_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("web_sessions_key").on(t.keyId)],
+);
+
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type ConversationRow = typeof conversations.$inferSelect;
 /** A message as the API shows it; its stored token ids are read only by a turn (turn-store.ts). */
 export type MessageRow = Omit<typeof messages.$inferSelect, "tokenKey" | "tokenIds">;
 /** A message as a turn reads it, with its stored token ids. */
 export type TurnMessageRow = typeof messages.$inferSelect;
+export type MessageFeedbackRow = typeof messageFeedback.$inferSelect;
+export type ShareRow = typeof shares.$inferSelect;
+export type WebSessionRow = typeof webSessions.$inferSelect;
