@@ -22,6 +22,7 @@ export default defineConfig(async () => {
                   TEST_MIGRATIONS: migrations,
                   ADMIN_API_KEY: "sk-admin-test",
                   POOL_TOKEN: "pool-test-token",
+                  SESSION_SECRET: "session-secret-test",
                 },
               },
             }),

@@ -19,6 +19,14 @@ export interface Env {
   POOL_TOKEN?: string;
   /** The `--api-key` the gateway presents to vLLM (secret). */
   BACKEND_API_KEY?: string;
+  /** The web app's built files (web/dist, Workers static assets); absent when not built. */
+  ASSETS?: Fetcher;
+  /** Signs the web app's session and visitor cookies (secret); without it the page cannot sign in. */
+  SESSION_SECRET?: string;
+  /** Web app settings, parsed in workers/web/web-config.ts (defaults there). */
+  WEB_SESSION_HOURS?: string;
+  PUBLIC_DEMO_KEY_ID?: string;
+  PUBLIC_DEMO_VISITOR_DAYS?: string;
   /** Optional token for GET /metrics (secret). */
   METRICS_TOKEN?: string;
   /** Pool settings, parsed in workers/pool/pool-config.ts (defaults there). */

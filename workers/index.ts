@@ -20,6 +20,8 @@ import { metricsRoutes } from "./routes/metrics.js";
 import { countRefusals } from "./metrics/refusals.js";
 import { rateLimitHeadersOnEveryResponse } from "./limits/headers-middleware.js";
 import { adminUsageRoutes, usageRoutes } from "./routes/usage.js";
+import { pageRoutes } from "./web/pages.js";
+import { sessionRoutes } from "./web/session-routes.js";
 
 export { GpuPool } from "./pool/pool-do.js";
 export { GatewayMetrics } from "./metrics/metrics-do.js";
@@ -37,6 +39,9 @@ app.use(cors);
 app.get("/health", (c) => c.json({ ok: true }));
 // Public like /health: the description of the API is read before anyone has a key.
 app.route("/openapi.json", openApiRoutes);
+// The web app: its pages, and its sign-in, which sets the cookies `authenticate` also accepts.
+app.route("/", pageRoutes);
+app.route("/auth", sessionRoutes);
 app.use("/v1/*", authenticate);
 app.use("/v1/*", countRefusals);
 app.use("/v1/*", rateLimitHeadersOnEveryResponse);

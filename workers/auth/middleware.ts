@@ -9,48 +9,12 @@ import { getConfig } from "../config.js";
 import { forbidden, unauthorized } from "../errors.js";
 import { bearerToken, digestsEqual, sha256Hex } from "./key-material.js";
 import { findActiveKeyByHash } from "./key-store.js";
+import { BOOTSTRAP_ADMIN, callerCache } from "./caller-cache.js";
+import { cookieCaller } from "../web/cookie-auth.js";
+import { requireSameOrigin } from "../web/same-origin.js";
 
-/** Caller id of the bootstrap admin key from the ADMIN_API_KEY secret. */
-export const BOOTSTRAP_ADMIN_ID = "key_bootstrap_admin";
+export { forgetCachedKey } from "./caller-cache.js";
 
-interface CacheEntry {
-  caller: Caller | null;
-  expiresAt: number;
-}
-
-/** Per-isolate cache of key lookups by hash, bounded in size and age. */
-class KeyCache {
-  private readonly entries = new Map<string, CacheEntry>();
-  private static readonly MAX_ENTRIES = 10_000;
-
-  get(hash: string, now: number): CacheEntry | undefined {
-    const entry = this.entries.get(hash);
-    if (entry && entry.expiresAt <= now) {
-      this.entries.delete(hash);
-      return undefined;
-    }
-    return entry;
-  }
-
-  set(hash: string, entry: CacheEntry): void {
-    if (this.entries.size >= KeyCache.MAX_ENTRIES) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
-    this.entries.set(hash, entry);
-  }
-
-  forgetKeyId(keyId: string): void {
-    for (const [hash, entry] of this.entries) if (entry.caller?.keyId === keyId) this.entries.delete(hash);
-  }
-}
-
-const keyCache = new KeyCache();
-
-/** Drops a revoked or changed key from this isolate's cache. */
-export function forgetCachedKey(keyId: string): void {
-  keyCache.forgetKeyId(keyId);
-}
 
 let bootstrapHash: { secret: string; hash: string } | null = null;
 
@@ -63,19 +27,32 @@ async function bootstrapAdminHash(secret: string): Promise<string> {
 export async function resolveCaller(env: AppEnv["Bindings"], token: string, now = Date.now()): Promise<Caller | null> {
   const hash = await sha256Hex(token);
   if (env.ADMIN_API_KEY && digestsEqual(hash, await bootstrapAdminHash(env.ADMIN_API_KEY))) {
-    return { keyId: BOOTSTRAP_ADMIN_ID, name: "bootstrap admin", role: "admin", limits: null };
+    return BOOTSTRAP_ADMIN;
   }
-  const cached = keyCache.get(hash, now);
+  const cached = callerCache.get(`key:${hash}`, now);
   if (cached) return cached.caller;
   const row = await findActiveKeyByHash(env.DB, hash);
   const caller: Caller | null = row ? { keyId: row.id, name: row.name, role: row.role, limits: row.limits } : null;
-  keyCache.set(hash, { caller, expiresAt: now + getConfig(env).authCacheTtlMs });
+  callerCache.set(`key:${hash}`, { caller, expiresAt: now + getConfig(env).authCacheTtlMs });
   return caller;
 }
 
-/** Requires a valid API key and sets `c.var.caller`. */
+/**
+ * Requires a valid API key — or, without an Authorization header, the web app's session or demo
+ * visitor cookie — and sets `c.var.caller`. A cookie rides along with any request the browser
+ * makes, so a cookie caller's state changes must come from the page's own origin.
+ */
 export const authenticate = createMiddleware<AppEnv>(async function authenticate(c, next) {
-  const token = bearerToken(c.req.header("authorization"));
+  const header = c.req.header("authorization");
+  if (header === undefined) {
+    const cookie = c.req.header("cookie");
+    const caller = cookie === undefined ? null : await cookieCaller(c.env, cookie);
+    if (!caller) throw unauthorized();
+    requireSameOrigin(c);
+    c.set("caller", caller);
+    return next();
+  }
+  const token = bearerToken(header);
   if (!token) throw unauthorized();
   const caller = await resolveCaller(c.env, token);
   if (!caller) throw unauthorized("Invalid or revoked API key.");

@@ -51,7 +51,8 @@ export const usageRoutes = new Hono<AppEnv>().get("/", async (c) => {
   const { startDay, endDay } = dateRange(query, today);
   const caller = c.var.caller;
   // Only bot keys act for end users; for other roles `user` is a label and the ledger has one row set.
-  const endUser = caller.role === "bot" ? (query.user ?? null) : null;
+  // A public-demo visitor sees only its own usage, whatever `user` says.
+  const endUser = caller.endUser ?? (caller.role === "bot" ? (query.user ?? null) : null);
   await flushKeyUsage(c.env, caller.keyId);
   const read = await readUsage(c.env.DB, {
     filter: { keyId: caller.keyId, endUser, startDay, endDay },
