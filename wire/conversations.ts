@@ -9,11 +9,31 @@ import { SamplingParams, type SameShape } from "./openai.js";
 export const MessageStatus = z.enum(["complete", "length", "cancelled", "failed"]);
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
+/** OpenAI's caps on `metadata`: at most 16 pairs, keys of at most 64 characters, values of at most 512. */
+export const METADATA_LIMITS = { keys: 16, keyChars: 64, valueChars: 512 } as const;
+
+/**
+ * Metadata as OpenAI caps it. The caps are checked here, not with z.string().max() on the record's
+ * key, so each breach gets its own sentence; messages never echo the client's keys back.
+ */
+export const Metadata = z.record(z.string(), z.string()).superRefine((metadata, ctx) => {
+  const keys = Object.keys(metadata);
+  if (keys.length > METADATA_LIMITS.keys) {
+    ctx.addIssue({ code: "custom", message: `at most ${METADATA_LIMITS.keys} key-value pairs are allowed, got ${keys.length}` });
+  }
+  if (keys.some((key) => key.length > METADATA_LIMITS.keyChars)) {
+    ctx.addIssue({ code: "custom", message: `keys may be at most ${METADATA_LIMITS.keyChars} characters long` });
+  }
+  if (Object.values(metadata).some((value) => value.length > METADATA_LIMITS.valueChars)) {
+    ctx.addIssue({ code: "custom", message: `values may be at most ${METADATA_LIMITS.valueChars} characters long` });
+  }
+});
+
 export const CreateConversationBody = z
   .object({
     model: z.string().min(1).max(128).optional(),
     system_prompt: z.string().max(32_000).nullish(),
-    metadata: z.record(z.string().max(64), z.string().max(512)).optional(),
+    metadata: Metadata.optional(),
     /** Caller's own id for this conversation (e.g. a Discord thread id); unique per key and end user. */
     external_id: z.string().min(1).max(256).optional(),
     /** End user the conversation belongs to (bot keys: e.g. a Discord user id). */
@@ -22,9 +42,23 @@ export const CreateConversationBody = z
   .strict();
 export type CreateConversationBody = z.infer<typeof CreateConversationBody>;
 
+/** `POST /v1/conversations/{id}`: replaces the metadata, as OpenAI's conversation update does. */
+export const UpdateConversationBody = z
+  .object({
+    metadata: Metadata,
+    user: z.string().min(1).max(256).optional(),
+  })
+  .strict();
+export type UpdateConversationBody = z.infer<typeof UpdateConversationBody>;
+
 export const TurnBody = z
   .object({
     content: z.string().min(1),
+    /**
+     * Edit and resend: the id of the conversation's last user message, which is removed with
+     * everything after it in the same write that appends `content`.
+     */
+    replaces: z.string().min(1).max(80).optional(),
     ...SamplingParams,
   })
   .strict();
@@ -45,6 +79,27 @@ export interface Conversation {
   updated_at: number;
 }
 
+export const Rating = z.enum(["up", "down"]);
+export type Rating = z.infer<typeof Rating>;
+
+/** `POST /v1/conversations/{id}/messages/{message_id}/feedback`: absent fields stay as they were. */
+export const FeedbackBody = z
+  .object({
+    rating: Rating.nullable().optional(),
+    flagged: z.boolean().optional(),
+    comment: z.string().max(2000).nullable().optional(),
+    user: z.string().min(1).max(256).optional(),
+  })
+  .strict();
+export type FeedbackBody = z.infer<typeof FeedbackBody>;
+
+/** The caller's own feedback on a message (each end user of a shared thread has their own). */
+export interface MessageFeedback {
+  rating: Rating | null;
+  flagged: boolean;
+  comment: string | null;
+}
+
 export interface ConversationMessage {
   id: string;
   object: "conversation.message";
@@ -52,7 +107,51 @@ export interface ConversationMessage {
   content: string;
   /** Assistant messages only: how the generation ended. */
   status: MessageStatus | null;
+  /** Unix seconds. */
   created_at: number;
+  /** The caller's feedback, null when it gave none. */
+  feedback: MessageFeedback | null;
+}
+
+export interface Feedback extends MessageFeedback {
+  object: "conversation.message.feedback";
+  message_id: string;
+  /** Unix seconds: when this change was made (also for a clear, which stores nothing). */
+  updated_at: number;
+}
+
+export interface Share {
+  object: "conversation.share";
+  id: string;
+  /** The public page of the snapshot: the request's origin + `/share/{id}`. */
+  url: string;
+  conversation_id: string;
+  message_count: number;
+  /** Unix seconds: when the snapshot was (last) taken. */
+  created_at: number;
+}
+
+export interface ShareDeleted {
+  id: string;
+  object: "conversation.share.deleted";
+  deleted: true;
+}
+
+export interface SharedMessage {
+  role: "user" | "assistant";
+  content: string;
+  status: MessageStatus | null;
+}
+
+/** The public, read-only snapshot: no key, end user, metadata or message ids. */
+export interface SharedConversation {
+  object: "shared_conversation";
+  id: string;
+  title: string | null;
+  model: string;
+  /** Unix seconds: when the snapshot was taken. */
+  created_at: number;
+  messages: SharedMessage[];
 }
 
 export interface ConversationWithMessages extends Conversation {
@@ -99,6 +198,7 @@ export const ConversationMessageSchema = z.object({
   /** Assistant messages only: how the generation ended. */
   status: MessageStatus.nullable(),
   created_at: z.number().int(),
+  feedback: z.object({ rating: Rating.nullable(), flagged: z.boolean(), comment: z.string().nullable() }).nullable(),
 });
 
 export const ConversationWithMessagesSchema = ConversationSchema.extend({ messages: z.array(ConversationMessageSchema) });
@@ -117,9 +217,46 @@ export const ConversationDeletedSchema = z.object({
   deleted: z.literal(true),
 });
 
+export const FeedbackSchema = z.object({
+  object: z.literal("conversation.message.feedback"),
+  message_id: z.string(),
+  rating: Rating.nullable(),
+  flagged: z.boolean(),
+  comment: z.string().nullable(),
+  updated_at: z.number().int(),
+});
+
+export const ShareSchema = z.object({
+  object: z.literal("conversation.share"),
+  id: z.string(),
+  url: z.string(),
+  conversation_id: z.string(),
+  message_count: z.number().int(),
+  created_at: z.number().int(),
+});
+
+export const ShareDeletedSchema = z.object({
+  id: z.string(),
+  object: z.literal("conversation.share.deleted"),
+  deleted: z.literal(true),
+});
+
+export const SharedConversationSchema = z.object({
+  object: z.literal("shared_conversation"),
+  id: z.string(),
+  title: z.string().nullable(),
+  model: z.string(),
+  created_at: z.number().int(),
+  messages: z.array(z.object({ role: z.enum(["user", "assistant"]), content: z.string(), status: MessageStatus.nullable() })),
+});
+
 const conversationSchemasMatch: [
   SameShape<z.infer<typeof ConversationSchema>, Conversation>,
   SameShape<z.infer<typeof ConversationMessageSchema>, ConversationMessage>,
   SameShape<z.infer<typeof ConversationWithMessagesSchema>, ConversationWithMessages>,
   SameShape<z.infer<typeof ConversationListSchema>, ConversationList>,
-] = [true, true, true, true];
+  SameShape<z.infer<typeof FeedbackSchema>, Feedback>,
+  SameShape<z.infer<typeof ShareSchema>, Share>,
+  SameShape<z.infer<typeof SharedConversationSchema>, SharedConversation>,
+  SameShape<z.infer<typeof ShareDeletedSchema>, ShareDeleted>,
+] = [true, true, true, true, true, true, true, true];

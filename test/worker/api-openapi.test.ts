@@ -21,13 +21,16 @@ async function fetchDocument(): Promise<OpenApiDocument> {
   return (await res.json()) as OpenApiDocument;
 }
 
-/** `app.routes` as OpenAPI method + path: `:id{.+}` → `{id}`, without middleware and trailing-slash variants. */
+/** `app.routes` as OpenAPI method + path: `:id{.+}` → `{id}`, a trailing `/*` → `/{path}`, without middleware and trailing-slash variants. */
 function mountedRoutes(): { method: string; path: string }[] {
   const seen = new Set<string>();
   const routes: { method: string; path: string }[] = [];
   for (const route of app.routes) {
     if (route.method === "ALL") continue;
-    const path = route.path.replace(/:(\w+)(\{[^}]*\})?\??/g, "{$1}").replace(/(.)\/$/, "$1");
+    const path = route.path
+      .replace(/:(\w+)(\{[^}]*\})?\??/g, "{$1}")
+      .replace(/(.)\/$/, "$1")
+      .replace(/\/\*$/, "/{path}");
     const key = `${route.method} ${path}`;
     if (seen.has(key)) continue;
     seen.add(key);

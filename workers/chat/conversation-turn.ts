@@ -20,7 +20,7 @@ import { requestedMaxTokens, type ModelRuntime } from "../models/runtime.js";
 import type { NewMessageTokens } from "../prompt/index.js";
 import { admit, estimateTextTokens } from "./admission.js";
 import { answer } from "./answer.js";
-import { planRegenerate, promptRows, storedTokens, type StoredMessage } from "./history.js";
+import { planEdit, planRegenerate, promptRows, storedTokens, type StoredMessage } from "./history.js";
 import { messageTooLong, resolveModel } from "./prepare.js";
 import type { TurnStore } from "./respond.js";
 
@@ -30,6 +30,8 @@ export interface TurnInput {
   sampling: Sampling;
   /** The new user message, or null to regenerate the last reply. */
   userContent: string | null;
+  /** Edit and resend: the last user message that `userContent` replaces (with its replies). */
+  replacesUserMessageId: string | null;
 }
 
 export function conversationNotFound(id: string): GatewayError {
@@ -87,8 +89,17 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
       undone = true;
     };
 
+    // Edit and resend: the replaced messages leave the prompt now and the store with the reply
+    // (finishTurn); a turn undone before its first token removes only the new message.
+    let removedMessageIds: string[] = [];
+    let editedRows: StoredMessage[] | null = null;
+    if (userMessage && input.replacesUserMessageId !== null) {
+      const plan = planEdit(messages, input.replacesUserMessageId, userMessage.id);
+      if (!plan.ok) throw invalidRequest(plan.reason, "replaces", "not_last_user_message");
+      ({ rows: editedRows, removedIds: removedMessageIds } = plan);
+    }
     // messages includes the user message just appended; the reply would add one more.
-    if (userMessage && messages.length + 1 > config.maxConversationMessages) {
+    if (userMessage && messages.length - removedMessageIds.length + 1 > config.maxConversationMessages) {
       throw new GatewayError({
         status: 400,
         type: "invalid_request_error",
@@ -100,7 +111,7 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
     let replacesMessageId: string | null = null;
     let userMessageId: string;
     if (userMessage) {
-      rows = promptRows(messages);
+      rows = editedRows ?? promptRows(messages);
       userMessageId = userMessage.id;
     } else {
       const plan = planRegenerate(messages);
@@ -147,6 +158,7 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
             requestId,
             model: runtime.id,
             assistant: { id: assistantId, content: result.text, status: result.status, workerId: result.workerId, replacesMessageId },
+            removedMessageIds,
             usage: { promptTokens: result.promptTokens, completionTokens: result.completionTokens, failed: result.status === "failed" },
             messageTokens: newTokens.map((t) => ({ messageId: rows[t.message]!.id, key: t.key, bytes: t.bytes })),
             now: Date.now(),

@@ -54,3 +54,31 @@ export function planRegenerate<Row extends StoredMessage>(rows: readonly Row[]):
   if (!lastUser || lastUser.role !== "user") return { ok: false, reason: "The conversation has no user message to answer." };
   return { ok: true, rows: promptRows(kept), replacesMessageId, userMessageId: lastUser.id };
 }
+
+export type EditPlan<Row extends StoredMessage = StoredMessage> =
+  | { ok: true; rows: Row[]; removedIds: string[] }
+  | { ok: false; reason: string };
+
+/**
+ * Edit and resend: `rows` as read after the new user message (`newMessageId`, last) was appended.
+ * The message to replace must be the last user message before it; it and everything after it
+ * (its replies) leave the prompt now, and leave the store with the reply (removedIds).
+ */
+export function planEdit<Row extends StoredMessage>(rows: readonly Row[], replacesId: string, newMessageId: string): EditPlan<Row> {
+  const earlier = rows[rows.length - 1]?.id === newMessageId ? rows.slice(0, -1) : [...rows];
+  let lastUser = -1;
+  for (let i = earlier.length - 1; i >= 0; i--) {
+    if (earlier[i]!.role === "user") {
+      lastUser = i;
+      break;
+    }
+  }
+  if (lastUser === -1 || earlier[lastUser]!.id !== replacesId) {
+    return { ok: false, reason: "`replaces` must be the id of the conversation's last user message; only the last one can be edited and resent." };
+  }
+  return {
+    ok: true,
+    rows: promptRows([...earlier.slice(0, lastUser), ...rows.slice(earlier.length)]),
+    removedIds: earlier.slice(lastUser).map((row) => row.id),
+  };
+}

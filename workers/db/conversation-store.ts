@@ -3,9 +3,9 @@
  * without HTTP. Ownership: a conversation belongs to a key and an end user ('' = the key itself);
  * an end user of a bot key sees its own conversations and the key's shared ones ('' end user).
  */
-import { and, desc, eq, getTableColumns, inArray, lt } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { conversations, messages, type ConversationRow, type MessageRow } from "./schema.js";
+import { conversations, messageFeedback, messages, type ConversationRow, type MessageFeedbackRow, type MessageRow } from "./schema.js";
 
 /** Who is asking: the key and the end user acting through it. */
 export interface Owner {
@@ -65,34 +65,84 @@ export async function createConversation(db: D1Database, input: NewConversation)
   return { row: existing, created: false };
 }
 
+export type ListResult = { kind: "ok"; rows: ConversationRow[]; hasMore: boolean } | { kind: "unknown-cursor" };
+
+/**
+ * A page of the owner's conversations, newest first by (created_at, id): two conversations created
+ * in the same millisecond still have one order, so the cursor (`after`, the previous page's last
+ * id) neither skips nor repeats one. The cursor's position is read in the same round trip; a
+ * cursor the owner cannot see (deleted, or never theirs) is reported, not treated as the start.
+ */
 export async function listConversations(
   db: D1Database,
   query: { owner: Owner; externalId?: string; after?: string; limit: number },
-): Promise<{ rows: ConversationRow[]; hasMore: boolean }> {
+): Promise<ListResult> {
+  const d = drizzle(db);
   const conditions = [visibleTo(query.owner)];
   if (query.externalId !== undefined) conditions.push(eq(conversations.externalId, query.externalId));
-  if (query.after !== undefined) conditions.push(lt(conversations.id, query.after));
-  const rows = await drizzle(db)
+  const after = query.after;
+  if (after !== undefined) {
+    const endUsers = query.owner.endUser === "" ? [""] : [query.owner.endUser, ""];
+    // SQLite row values: strictly before the cursor in (created_at desc, id desc) order.
+    conditions.push(
+      sql`(${conversations.createdAt}, ${conversations.id}) < (SELECT cursor.created_at, cursor.id FROM conversations AS cursor
+        WHERE cursor.id = ${after} AND cursor.key_id = ${query.owner.keyId} AND cursor.end_user IN (${sql.join(endUsers.map((u) => sql`${u}`), sql`, `)}))`,
+    );
+  }
+  const page = d
     .select()
     .from(conversations)
     .where(and(...conditions))
-    .orderBy(desc(conversations.id))
-    .limit(query.limit + 1)
-    .all();
-  return { rows: rows.slice(0, query.limit), hasMore: rows.length > query.limit };
+    .orderBy(desc(conversations.createdAt), desc(conversations.id))
+    .limit(query.limit + 1);
+  if (after === undefined) {
+    const rows = await page.all();
+    return { kind: "ok", rows: rows.slice(0, query.limit), hasMore: rows.length > query.limit };
+  }
+  const [cursor, rows] = await d.batch([
+    d.select({ id: conversations.id }).from(conversations).where(and(eq(conversations.id, after), visibleTo(query.owner))),
+    page,
+  ]);
+  if (cursor.length === 0) return { kind: "unknown-cursor" };
+  return { kind: "ok", rows: rows.slice(0, query.limit), hasMore: rows.length > query.limit };
+}
+
+/** Replaces a conversation's metadata; null when the owner has no such conversation. */
+export async function updateConversationMetadata(
+  db: D1Database,
+  input: { owner: Owner; id: string; metadata: Record<string, string>; now: number },
+): Promise<ConversationRow | null> {
+  const updated = await drizzle(db)
+    .update(conversations)
+    .set({ metadata: JSON.stringify(input.metadata), updatedAt: input.now })
+    .where(and(eq(conversations.id, input.id), visibleTo(input.owner)))
+    .returning();
+  return updated[0] ?? null;
 }
 
 // Every message column but the stored token ids, which only a turn reads.
 const { tokenKey: _tokenKey, tokenIds: _tokenIds, ...MESSAGE_VIEW_COLUMNS } = getTableColumns(messages);
 
-export async function getConversation(db: D1Database, owner: Owner, id: string): Promise<{ row: ConversationRow; messages: MessageRow[] } | null> {
+export interface ConversationRead {
+  row: ConversationRow;
+  messages: MessageRow[];
+  /** The owner's end user's own feedback, by message id. */
+  feedback: Map<string, MessageFeedbackRow>;
+}
+
+export async function getConversation(db: D1Database, owner: Owner, id: string): Promise<ConversationRead | null> {
   const d = drizzle(db);
-  const [conv, msgs] = await d.batch([
+  const [conv, msgs, feedback] = await d.batch([
     d.select().from(conversations).where(and(eq(conversations.id, id), visibleTo(owner))),
     d.select(MESSAGE_VIEW_COLUMNS).from(messages).where(eq(messages.conversationId, id)).orderBy(messages.seq),
+    d
+      .select(getTableColumns(messageFeedback))
+      .from(messageFeedback)
+      .innerJoin(messages, eq(messages.id, messageFeedback.messageId))
+      .where(and(eq(messages.conversationId, id), eq(messageFeedback.endUser, owner.endUser))),
   ]);
   const row = conv[0];
-  return row ? { row, messages: msgs } : null;
+  return row ? { row, messages: msgs, feedback: new Map(feedback.map((f) => [f.messageId, f])) } : null;
 }
 
 /** Deletes a conversation and (by the foreign key's cascade) its messages; false when the owner has no such conversation. */

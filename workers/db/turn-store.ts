@@ -88,6 +88,11 @@ export interface FinishTurnInput {
     /** A regenerate replaces this earlier reply. */
     replacesMessageId: string | null;
   };
+  /**
+   * Edit and resend: the replaced user message and its replies, removed in the batch that stores
+   * the reply — not before, so a turn that fails before its first token loses nothing.
+   */
+  removedMessageIds?: readonly string[];
   usage: TurnUsage;
   /** Token ids the turn computed for messages that had none, stored with them in the same batch. */
   messageTokens: ReadonlyArray<{ messageId: string; key: string; bytes: Uint8Array }>;
@@ -142,6 +147,16 @@ export async function finishTurn(db: D1Database, input: FinishTurnInput): Promis
       db
         .prepare(`DELETE FROM messages WHERE id = ?1 AND conversation_id = ?2 AND NOT EXISTS (SELECT 1 FROM messages WHERE id = ?3)`)
         .bind(a.replacesMessageId, input.conversationId, a.id),
+    );
+  }
+  if (input.removedMessageIds && input.removedMessageIds.length > 0) {
+    statements.push(
+      db
+        .prepare(
+          `DELETE FROM messages WHERE conversation_id = ?2 AND id IN (SELECT value FROM json_each(?1))
+           AND NOT EXISTS (SELECT 1 FROM messages WHERE id = ?3)`,
+        )
+        .bind(JSON.stringify(input.removedMessageIds), input.conversationId, a.id),
     );
   }
   statements.push(

@@ -60,6 +60,10 @@ function successContent(body: OperationSpec["success"][number]["body"]): JsonSch
       return { "application/json": { schema: componentRef("ChatCompletion") }, "text/event-stream": { schema: SSE_STREAM } };
     case "text":
       return { "text/plain": { schema: { type: "string", description: "Prometheus text exposition format 0.0.4." } } };
+    case "html":
+      return { "text/html": { schema: { type: "string" } } };
+    case "asset":
+      return { "*/*": { schema: { type: "string", format: "binary" } } };
     case "document":
       return { "application/json": { schema: { type: "object", description: "An OpenAPI 3.1 document." } } };
     default:

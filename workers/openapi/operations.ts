@@ -30,14 +30,17 @@ export interface OperationSpec {
   body?: ComponentName;
   /**
    * Success status → a JSON component, `"document"` for a JSON object without a schema of its own,
-   * `"text"` for Prometheus text, or `"turn"` for a chat answer (JSON, or SSE when streamed).
+   * `"text"` for Prometheus text, `"turn"` for a chat answer (JSON, or SSE when streamed), `"html"`
+   * for a web page, or `"asset"` for a static file of the web app.
    */
-  success: { status: number; description: string; body: ComponentName | "document" | "text" | "turn" }[];
+  success: { status: number; description: string; body: ComponentName | "document" | "text" | "turn" | "html" | "asset" }[];
   /** Error statuses this route answers besides the ones every route of its access answers. */
   errors?: readonly number[];
 }
 
 const CONVERSATION_ID: PathParam = { name: "id", description: "Conversation id (`conv_…`)." };
+const MESSAGE_ID: PathParam = { name: "message_id", description: "Message id (`msg_…`), an assistant message of the conversation." };
+const SHARE_ID: PathParam = { name: "share_id", description: "Share id (`shr_…`), the secret part of a share link." };
 const KEY_ID: PathParam = { name: "id", description: "API key id." };
 const WORKER_ID: PathParam = { name: "id", description: "Pool worker id (the agent's `workerId`)." };
 
@@ -52,6 +55,41 @@ export const OPERATIONS: readonly OperationSpec[] = [
   {
     method: "get", path: "/openapi.json", summary: "This OpenAPI 3.1 description.", tag: "meta", access: "public",
     success: [{ status: 200, description: "The OpenAPI document.", body: "document" }],
+  },
+  {
+    method: "get", path: "/", summary: "The web app: the chat page.", tag: "web", access: "public",
+    success: [{ status: 200, description: "The chat page.", body: "html" }],
+  },
+  {
+    method: "get", path: "/share/{id}", summary: "The web app's read-only page of a shared conversation (it reads `/v1/shares/{id}`).", tag: "web", access: "public",
+    params: [{ name: "id", description: "Share id (`shr_…`)." }],
+    success: [{ status: 200, description: "The shared-conversation page.", body: "html" }],
+  },
+  {
+    method: "get", path: "/assets/{path}", summary: "The web app's scripts, styles and images.", tag: "web", access: "public",
+    params: [{ name: "path", description: "The file's path under /assets/ (hashed names)." }],
+    success: [{ status: 200, description: "The file.", body: "asset" }],
+    errors: [404],
+  },
+  {
+    method: "get", path: "/auth/session", summary: "The browser's sign-in state (from its cookie), and whether public demo mode is on.", tag: "web", access: "public",
+    success: [{ status: 200, description: "Signed in or not; never a key or an end-user id.", body: "Session" }],
+  },
+  {
+    method: "post", path: "/auth/session", summary: "Exchange an API key for a web session cookie (HttpOnly, SameSite=Strict); from the page's own origin.", tag: "web", access: "public",
+    body: "SignInRequest",
+    success: [{ status: 200, description: "Signed in; `Set-Cookie` carries the session.", body: "Session" }],
+    errors: [400, 401, 403, 413, 415, 503],
+  },
+  {
+    method: "delete", path: "/auth/session", summary: "Sign out: end the session and clear its cookie; from the page's own origin.", tag: "web", access: "public",
+    success: [{ status: 200, description: "The sign-in state after signing out.", body: "Session" }],
+    errors: [403],
+  },
+  {
+    method: "post", path: "/auth/demo", summary: "Public demo mode: become an anonymous visitor (a signed cookie); from the page's own origin.", tag: "web", access: "public",
+    success: [{ status: 200, description: "The visitor's sign-in state.", body: "Session" }],
+    errors: [403, 404, 503],
   },
   {
     method: "get", path: "/v1/models", summary: "List the served models.", tag: "models", access: "key",
@@ -91,6 +129,12 @@ export const OPERATIONS: readonly OperationSpec[] = [
     errors: [400, 404],
   },
   {
+    method: "post", path: "/v1/conversations/{id}", summary: "Update a conversation: replace its `metadata` (the web app keeps the title in `metadata.title`).", tag: "conversations", access: "key",
+    params: [CONVERSATION_ID], body: "UpdateConversationRequest",
+    success: [{ status: 200, description: "The updated conversation.", body: "Conversation" }],
+    errors: [400, 404, 413, 415],
+  },
+  {
     method: "delete", path: "/v1/conversations/{id}", summary: "Delete a conversation and its messages.", tag: "conversations", access: "key",
     params: [CONVERSATION_ID], query: UserQuery.strict(),
     success: [{ status: 200, description: "Deleted.", body: "ConversationDeleted" }],
@@ -99,7 +143,16 @@ export const OPERATIONS: readonly OperationSpec[] = [
   {
     method: "post", path: "/v1/conversations/{id}/messages", summary: "A turn: the user message in, the assistant reply out.", tag: "conversations", access: "key",
     params: [CONVERSATION_ID], body: "TurnRequest",
-    success: [{ status: 200, description: "The reply as `chat.completion` or chunk stream; headers x-conversation-id, x-user-message-id, x-message-id.", body: "turn" }],
+    success: [
+      {
+        status: 200,
+        description:
+          "The reply as `chat.completion` or chunk stream; headers x-conversation-id, x-user-message-id, x-message-id, and " +
+          "x-altiplano-dropped-messages when old messages were left out to fit the window. With `replaces` (the last user " +
+          "message's id), that message and its replies are replaced by this one when the reply is stored.",
+        body: "turn",
+      },
+    ],
     errors: GENERATION_ERRORS,
   },
   {
@@ -107,6 +160,39 @@ export const OPERATIONS: readonly OperationSpec[] = [
     params: [CONVERSATION_ID], body: "RegenerateRequest",
     success: [{ status: 200, description: "The new reply as `chat.completion` or chunk stream.", body: "turn" }],
     errors: GENERATION_ERRORS,
+  },
+  {
+    method: "post", path: "/v1/conversations/{id}/messages/{message_id}/feedback", summary: "Set, change or clear the caller's feedback on an assistant message.", tag: "conversations", access: "key",
+    params: [CONVERSATION_ID, MESSAGE_ID], body: "FeedbackRequest",
+    success: [{ status: 200, description: "The feedback as now stored (all empty: cleared).", body: "Feedback" }],
+    errors: [400, 404, 413, 415],
+  },
+  {
+    method: "post", path: "/v1/conversations/{id}/share", summary: "Publish (or refresh) a read-only snapshot of the conversation behind an unguessable link.", tag: "shares", access: "key",
+    params: [CONVERSATION_ID], query: UserQuery.strict(),
+    success: [
+      { status: 201, description: "Shared for the first time.", body: "Share" },
+      { status: 200, description: "Shared again: the same id and link, the snapshot refreshed.", body: "Share" },
+    ],
+    errors: [400, 404],
+  },
+  {
+    method: "get", path: "/v1/conversations/{id}/share", summary: "The conversation's share link, if it is shared.", tag: "shares", access: "key",
+    params: [CONVERSATION_ID], query: UserQuery.strict(),
+    success: [{ status: 200, description: "The share.", body: "Share" }],
+    errors: [400, 404],
+  },
+  {
+    method: "delete", path: "/v1/conversations/{id}/share", summary: "Revoke the share link; it is a 404 at once.", tag: "shares", access: "key",
+    params: [CONVERSATION_ID], query: UserQuery.strict(),
+    success: [{ status: 200, description: "Revoked.", body: "ShareDeleted" }],
+    errors: [400, 404],
+  },
+  {
+    method: "get", path: "/v1/shares/{share_id}", summary: "A shared conversation, read-only: title, model and messages; no key, end user, metadata or ids.", tag: "shares", access: "public",
+    params: [SHARE_ID],
+    success: [{ status: 200, description: "The snapshot.", body: "SharedConversation" }],
+    errors: [404],
   },
   {
     method: "get", path: "/v1/usage", summary: "The caller's usage per day and model, with the limits that apply.", tag: "usage", access: "key",

@@ -11,8 +11,14 @@ import {
   ConversationSchema,
   ConversationWithMessagesSchema,
   CreateConversationBody,
+  FeedbackBody,
+  FeedbackSchema,
   RegenerateBody,
+  ShareDeletedSchema,
+  SharedConversationSchema,
+  ShareSchema,
   TurnBody,
+  UpdateConversationBody,
 } from "../../wire/conversations.js";
 import { Heartbeat, HeartbeatReply } from "../../wire/heartbeat.js";
 import { ChatCompletionChunkSchema, ChatCompletionSchema, ErrorBodySchema, ModelCardSchema, ModelListSchema, type SameShape } from "../../wire/openai.js";
@@ -20,6 +26,7 @@ import { AdminPool, AdminPoolWorker, AdminPoolWorkerDeleted } from "../../wire/p
 import { AdminUsageReport, ScopeLimits, UsageReport } from "../../wire/usage.js";
 import { LimitsBody } from "../limits/config.js";
 import { CreateKeyBody, PatchKeyBody, type keyView } from "../routes/admin-keys.js";
+import type { SessionView } from "../web/session-routes.js";
 import { ChatCompletionBody } from "../routes/chat-completions.js";
 
 /** A key as the admin API shows it (keyView); checked against keyView's return type below. */
@@ -43,16 +50,30 @@ const ApiKeyCreatedSchema = ApiKeySchema.extend({ key: z.string() });
 const ApiKeyListSchema = z.object({ object: z.literal("list"), data: z.array(ApiKeySchema) });
 const HealthSchema = z.object({ ok: z.literal(true) });
 
+/** The web app's sign-in state (workers/web/session-routes.ts' SessionView, checked below). */
+const SessionSchema = z.union([
+  z.object({ signed_in: z.literal(false), demo: z.boolean() }),
+  z.object({ signed_in: z.literal(true), kind: z.literal("key"), name: z.string(), role: z.enum(["admin", "user", "bot"]), demo: z.boolean() }),
+  z.object({ signed_in: z.literal(true), kind: z.literal("visitor"), demo: z.literal(true) }),
+]);
+const sessionMatches: SameShape<z.infer<typeof SessionSchema>, SessionView> = true;
+void sessionMatches;
+/** `POST /auth/session`: the key is exchanged for a cookie and never kept by the page. */
+const SignInRequestSchema = z.object({ api_key: z.string().min(1).max(512) }).strict();
+
 /** Component name → schema. A schema used inside another named one becomes a `$ref` to it. */
 export const COMPONENT_SCHEMAS = {
   ErrorBody: ErrorBodySchema,
   Health: HealthSchema,
+  Session: SessionSchema,
+  SignInRequest: SignInRequestSchema,
   Model: ModelCardSchema,
   ModelList: ModelListSchema,
   ChatCompletionRequest: ChatCompletionBody,
   ChatCompletion: ChatCompletionSchema,
   ChatCompletionChunk: ChatCompletionChunkSchema,
   CreateConversationRequest: CreateConversationBody,
+  UpdateConversationRequest: UpdateConversationBody,
   TurnRequest: TurnBody,
   RegenerateRequest: RegenerateBody,
   Conversation: ConversationSchema,
@@ -60,6 +81,11 @@ export const COMPONENT_SCHEMAS = {
   ConversationWithMessages: ConversationWithMessagesSchema,
   ConversationList: ConversationListSchema,
   ConversationDeleted: ConversationDeletedSchema,
+  FeedbackRequest: FeedbackBody,
+  Feedback: FeedbackSchema,
+  Share: ShareSchema,
+  ShareDeleted: ShareDeletedSchema,
+  SharedConversation: SharedConversationSchema,
   UsageReport,
   AdminUsageReport,
   CreateKeyRequest: CreateKeyBody,
