@@ -114,7 +114,57 @@ describe("conversations", () => {
     expect(page1.has_more).toBe(true);
     const page2 = await other.list(`?limit=3&after=${page1.last_id}`);
     expect(page2.has_more).toBe(false);
-    expect([...page1.data, ...page2.data].map((c) => c.id).sort()).toEqual(ids.sort());
+    const listed = [...page1.data, ...page2.data];
+    expect(listed.map((c) => c.id).sort()).toEqual(ids.sort());
+    // Newest first, and the newest is the one created last.
+    const times = listed.map((c) => c.created_at);
+    expect(times).toEqual([...times].sort((x, y) => y - x));
+    expect(listed[0]!.id).toBe(ids.at(-1));
+  });
+
+  it("the official openai SDK reads, updates and deletes our conversations (times in seconds)", async () => {
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: stack.userKey, maxRetries: 0 });
+    const before = Math.floor(Date.now() / 1000);
+    const created = await client.conversations.create({ metadata: { title: "From the SDK" } });
+    expect(created.object).toBe("conversation");
+    expect(created.created_at).toBeGreaterThanOrEqual(before);
+    expect(created.created_at).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+    expect(new Date(created.created_at * 1000).getUTCFullYear()).toBe(new Date().getUTCFullYear());
+
+    const read = await client.conversations.retrieve(created.id);
+    expect(read).toMatchObject({ id: created.id, object: "conversation", created_at: created.created_at, metadata: { title: "From the SDK" } });
+    const updated = await client.conversations.update(created.id, { metadata: { title: "Renamed" } });
+    expect(updated.metadata).toEqual({ title: "Renamed" });
+    await expect(client.conversations.update(created.id, { metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])) })).rejects.toBeInstanceOf(
+      OpenAI.BadRequestError,
+    );
+    const deleted = await client.conversations.delete(created.id);
+    expect(deleted).toMatchObject({ id: created.id, object: "conversation.deleted", deleted: true });
+    await expect(client.conversations.retrieve(created.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  it("edit and resend, feedback and a share link over the running stack", async () => {
+    const conv = await api.create({ metadata: { title: "Echo" } });
+    const first = await api.send(conv.id, { content: "frist question" });
+    const edited = await api.send(conv.id, { content: "first question", replaces: first.headers.get("x-user-message-id") });
+    expect(edited.body.choices[0]!.message.content).toBe(renderPromptText(vicuna, { system: null, messages: [{ role: "user", content: "first question" }] }));
+    const stored = await api.get(conv.id);
+    expect(stored.messages.map((m) => m.content)).toEqual(["first question", edited.body.choices[0]!.message.content]);
+
+    const replyId = edited.headers.get("x-message-id")!;
+    const feedback = await api.raw("POST", `/v1/conversations/${conv.id}/messages/${replyId}/feedback`, { rating: "up" });
+    expect(feedback.status).toBe(200);
+    expect((await api.get(conv.id)).messages[1]!.feedback).toEqual({ rating: "up", flagged: false, comment: null });
+
+    const shared = await api.raw("POST", `/v1/conversations/${conv.id}/share`);
+    expect(shared.status).toBe(201);
+    const { id: shareId, url } = (await shared.json()) as { id: string; url: string };
+    expect(url).toBe(`${stack.url}/share/${shareId}`);
+    const anonymous = await fetch(`${stack.url}/v1/shares/${shareId}`);
+    expect(anonymous.status).toBe(200);
+    expect(await anonymous.json()).toMatchObject({ object: "shared_conversation", title: "Echo", model: "vicuna-13b-v1.5", messages: [{ role: "user", content: "first question" }, { role: "assistant" }] });
+    expect((await api.raw("DELETE", `/v1/conversations/${conv.id}/share`)).status).toBe(200);
+    expect((await fetch(`${stack.url}/v1/shares/${shareId}`)).status).toBe(404);
   });
 
   it("another key's conversation is a 404 and stays untouched", async () => {
