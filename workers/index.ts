@@ -10,6 +10,7 @@ import { GatewayError, toGatewayError } from "./errors.js";
 import { cors } from "./http/cors.js";
 import { notFoundOrMethodNotAllowed } from "./http/method-not-allowed.js";
 import { openApiRoutes } from "./routes/openapi.js";
+import { publicSharesRoutes } from "./routes/shares.js";
 import { adminKeysRoutes } from "./routes/admin-keys.js";
 import { chatCompletionsRoutes } from "./routes/chat-completions.js";
 import { conversationsRoutes } from "./routes/conversations.js";
@@ -39,6 +40,8 @@ app.use(cors);
 app.get("/health", (c) => c.json({ ok: true }));
 // Public like /health: the description of the API is read before anyone has a key.
 app.route("/openapi.json", openApiRoutes);
+// Public: a share link is read by anyone who has it, without a key.
+app.route("/v1/shares", publicSharesRoutes);
 // The web app: its pages, and its sign-in, which sets the cookies `authenticate` also accepts.
 app.route("/", pageRoutes);
 app.route("/auth", sessionRoutes);
