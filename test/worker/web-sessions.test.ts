@@ -174,11 +174,13 @@ describe("public demo mode", () => {
   });
 
   it("gives each visitor conversations private to it, whatever `user` it sends", async () => {
-    const { id } = await seedKey("bot", "demo bot");
+    const { id, key } = await seedKey("bot", "demo bot");
     const vars = { PUBLIC_DEMO_KEY_ID: id };
     expect(await (await request(vars, "GET", "/auth/session")).json()).toEqual({ signed_in: false, demo: true });
     const [alice, bob] = [await visitor(vars), await visitor(vars)];
     expect(alice).not.toBe(bob);
+    // The key's own (shared) conversations are not a visitor's.
+    await request(vars, "POST", "/v1/conversations", { bearer: key, body: { metadata: { title: "key's own" } } });
 
     const created = await request(vars, "POST", "/v1/conversations", { cookie: alice, body: { user: "bob-wants-in", metadata: { title: "alice" } } });
     expect(created.status).toBe(201);
@@ -191,6 +193,8 @@ describe("public demo mode", () => {
     expect(await titles(bob)).toEqual([]);
     await expectOpenAIError(await request(vars, "GET", `/v1/conversations/${conv.id}`, { cookie: bob }), 404, "conversation_not_found");
     await expectOpenAIError(await request(vars, "GET", `/v1/conversations/${conv.id}?user=${encodeURIComponent(conv.user!)}`, { cookie: bob }), 404, "conversation_not_found");
+    expect((await request(vars, "POST", `/v1/conversations/${conv.id}/share`, { cookie: bob })).status).toBe(404);
+    expect((await request(vars, "DELETE", `/v1/conversations/${conv.id}`, { cookie: bob })).status).toBe(404);
     // Calling /auth/demo again keeps a visitor's identity.
     const again = await request(vars, "POST", "/auth/demo", { cookie: alice });
     expect(again.headers.get("set-cookie")).toBeNull();

@@ -13,9 +13,29 @@ export interface Owner {
   endUser: string;
 }
 
+/**
+ * End users in this namespace are the web page's anonymous public-demo visitors
+ * (workers/web/cookie-auth.ts): their conversations are private to each, and unlike other end
+ * users they do not see the key's shared ('') conversations.
+ */
+export const VISITOR_END_USER_PREFIX = "web:";
+
+/** The end users whose conversations an owner sees: its own, and the key's shared ones unless it is a visitor. */
+export function visibleEndUsers(owner: Owner): string[] {
+  if (owner.endUser === "") return [""];
+  return owner.endUser.startsWith(VISITOR_END_USER_PREFIX) ? [owner.endUser] : [owner.endUser, ""];
+}
+
+/**
+ * The same rule in SQL, for the stores that write their own: `column` is the conversation's
+ * end_user column and `param` the placeholder bound to the owner's end user.
+ */
+export function visibleEndUserSql(column: string, param: string): string {
+  return `(${column} = ${param} OR (${column} = '' AND substr(${param}, 1, ${VISITOR_END_USER_PREFIX.length}) <> '${VISITOR_END_USER_PREFIX}'))`;
+}
+
 function visibleTo(owner: Owner) {
-  const endUsers = owner.endUser === "" ? [""] : [owner.endUser, ""];
-  return and(eq(conversations.keyId, owner.keyId), inArray(conversations.endUser, endUsers));
+  return and(eq(conversations.keyId, owner.keyId), inArray(conversations.endUser, visibleEndUsers(owner)));
 }
 
 export interface NewConversation {
@@ -82,7 +102,7 @@ export async function listConversations(
   if (query.externalId !== undefined) conditions.push(eq(conversations.externalId, query.externalId));
   const after = query.after;
   if (after !== undefined) {
-    const endUsers = query.owner.endUser === "" ? [""] : [query.owner.endUser, ""];
+    const endUsers = visibleEndUsers(query.owner);
     // SQLite row values: strictly before the cursor in (created_at desc, id desc) order.
     conditions.push(
       sql`(${conversations.createdAt}, ${conversations.id}) < (SELECT cursor.created_at, cursor.id FROM conversations AS cursor

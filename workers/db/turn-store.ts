@@ -10,7 +10,7 @@
  */
 import type { MessageStatus } from "../../wire/conversations.js";
 import type { ConversationRow, TurnMessageRow } from "./schema.js";
-import type { Owner } from "./conversation-store.js";
+import { visibleEndUserSql, type Owner } from "./conversation-store.js";
 
 export interface BeginTurnInput {
   owner: Owner;
@@ -34,7 +34,7 @@ const CONVERSATION_COLUMNS = `id, key_id AS keyId, end_user AS endUser, external
 const MESSAGE_COLUMNS = `id, conversation_id AS conversationId, seq, role, content, status, end_user AS endUser,
   prompt_tokens AS promptTokens, completion_tokens AS completionTokens, worker_id AS workerId, created_at AS createdAt,
   token_key AS tokenKey, token_ids AS tokenIds`;
-const VISIBLE = `key_id = ?2 AND end_user IN (?3, '')`;
+const VISIBLE = `key_id = ?2 AND ${visibleEndUserSql("end_user", "?3")}`;
 
 /** Locks the conversation for this request and appends the user message, in one batch. */
 export async function beginTurn(db: D1Database, input: BeginTurnInput): Promise<BeginTurnResult> {

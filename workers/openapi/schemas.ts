@@ -26,7 +26,7 @@ import { AdminPool, AdminPoolWorker, AdminPoolWorkerDeleted } from "../../wire/p
 import { AdminUsageReport, ScopeLimits, UsageReport } from "../../wire/usage.js";
 import { LimitsBody } from "../limits/config.js";
 import { CreateKeyBody, PatchKeyBody, type keyView } from "../routes/admin-keys.js";
-import type { SessionView } from "../web/session-routes.js";
+import { SignInBody, type SessionView } from "../web/session-routes.js";
 import { ChatCompletionBody } from "../routes/chat-completions.js";
 
 /** A key as the admin API shows it (keyView); checked against keyView's return type below. */
@@ -58,15 +58,14 @@ const SessionSchema = z.union([
 ]);
 const sessionMatches: SameShape<z.infer<typeof SessionSchema>, SessionView> = true;
 void sessionMatches;
-/** `POST /auth/session`: the key is exchanged for a cookie and never kept by the page. */
-const SignInRequestSchema = z.object({ api_key: z.string().min(1).max(512) }).strict();
 
 /** Component name → schema. A schema used inside another named one becomes a `$ref` to it. */
 export const COMPONENT_SCHEMAS = {
   ErrorBody: ErrorBodySchema,
   Health: HealthSchema,
   Session: SessionSchema,
-  SignInRequest: SignInRequestSchema,
+  // `POST /auth/session`: the key is exchanged for a cookie and never kept by the page.
+  SignInRequest: SignInBody,
   Model: ModelCardSchema,
   ModelList: ModelListSchema,
   ChatCompletionRequest: ChatCompletionBody,

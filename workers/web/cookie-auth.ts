@@ -9,6 +9,7 @@ import { BOOTSTRAP_ADMIN, callerCache } from "../auth/caller-cache.js";
 import { sha256Hex } from "../auth/key-material.js";
 import { getApiKey } from "../auth/key-store.js";
 import { getConfig } from "../config.js";
+import { VISITOR_END_USER_PREFIX } from "../db/conversation-store.js";
 import type { Env } from "../env.js";
 import { readCookie, SESSION_COOKIE, VISITOR_COOKIE } from "./cookies.js";
 import { findWebSession } from "./session-store.js";
@@ -19,9 +20,12 @@ import { getWebConfig } from "./web-config.js";
 export const SESSION_PURPOSE = "altiplano-session-v1";
 export const VISITOR_PURPOSE = "altiplano-visitor-v1";
 
-/** The end-user id a demo visitor acts as: its own namespace, apart from Discord users' ids. */
+/**
+ * The end-user id a demo visitor acts as: a namespace of its own, apart from Discord users' ids,
+ * whose conversations are private (workers/db/conversation-store.ts).
+ */
 export function visitorEndUser(visitorId: string): string {
-  return `web:${visitorId}`;
+  return `${VISITOR_END_USER_PREFIX}${visitorId}`;
 }
 
 /** The session id a session cookie carries, or null when it is missing or not ours. */

@@ -27,7 +27,7 @@ import { createWebSession, deleteWebSession } from "./session-store.js";
 import { randomToken, signValue } from "./signed-token.js";
 import { getWebConfig } from "./web-config.js";
 
-const SignInBody = z.object({ api_key: z.string().min(1).max(512) }).strict();
+export const SignInBody = z.object({ api_key: z.string().min(1).max(512) }).strict();
 
 /** What the page needs to know about the browser's sign-in; never a key or an end-user id. */
 export type SessionView =
