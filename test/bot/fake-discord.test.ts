@@ -1,8 +1,22 @@
 /**
  * The fake Discord against a plain, unmocked discord.js Client: login over REST + WebSocket,
- * guild and channel cache, messages, threads, slash-command replies and button updates.
+ * guild and channel cache, messages, threads, slash-command replies, button updates and reactions.
  */
-import { ActionRowBuilder, ButtonBuilder, ButtonStyle, Client, Events, GatewayIntentBits, MessageFlags, Partials, type Message } from "discord.js";
+import {
+  ActionRowBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  Client,
+  Events,
+  GatewayIntentBits,
+  MessageFlags,
+  Partials,
+  type Message,
+  type MessageReaction,
+  type PartialMessageReaction,
+  type PartialUser,
+  type User,
+} from "discord.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeDiscord, type FakeDiscord } from "../fake-discord/index.js";
 
@@ -110,5 +124,108 @@ describe("fake discord: deferred interaction replies", () => {
     const reply = await fake.waitForMessage((m) => m.interactionId === slash.id && m.content === "finally");
     expect(fake.state.isEphemeral(reply)).toBe(true);
     expect(slash.callbacks).toEqual([5]);
+  });
+});
+
+describe("fake discord: reactions", () => {
+  type Seen = { kind: "add" | "remove"; emoji: string | null; userId: string; messageId: string; partial: boolean };
+  let reacting: Client<true>;
+  const seen: Seen[] = [];
+  const record = (kind: Seen["kind"]) => (r: MessageReaction | PartialMessageReaction, u: User | PartialUser) =>
+    void seen.push({ kind, emoji: r.emoji.name, userId: u.id, messageId: r.message.id, partial: r.message.partial });
+
+  beforeAll(async () => {
+    // A second session on the same bot, asking for reaction events (the first one does not).
+    const c = new Client({
+      intents: [
+        GatewayIntentBits.Guilds,
+        GatewayIntentBits.GuildMessages,
+        GatewayIntentBits.DirectMessages,
+        GatewayIntentBits.GuildMessageReactions,
+        GatewayIntentBits.DirectMessageReactions,
+      ],
+      partials: [Partials.Channel, Partials.Message, Partials.Reaction, Partials.User],
+      rest: { api: fake.restApiUrl },
+    });
+    const ready = new Promise<Client<true>>((r) => c.once(Events.ClientReady, r));
+    await c.login(fake.token);
+    reacting = await ready;
+    reacting.on(Events.MessageReactionAdd, record("add"));
+    reacting.on(Events.MessageReactionRemove, record("remove"));
+  });
+
+  afterAll(async () => {
+    await reacting?.destroy();
+  });
+
+  const waitSeen = (n: number) =>
+    new Promise<void>((resolve, reject) => {
+      const started = Date.now();
+      const tick = () => (seen.length >= n ? resolve() : Date.now() - started > 5000 ? reject(new Error(`saw ${seen.length} reactions, wanted ${n}`)) : setTimeout(tick, 10));
+      tick();
+    });
+
+  it("dispatches a user's reaction add and remove on a guild message, once per real change", async () => {
+    seen.length = 0;
+    const erin = fake.addUser({ username: "erin" });
+    const channel = reacting.channels.cache.get(fake.generalChannelId);
+    if (!channel?.isSendable()) throw new Error("general is not sendable");
+    const sent = await channel.send("rate me");
+    expect(fake.simulateReaction({ messageId: sent.id, userId: erin.id, emoji: "👍" })).toBe(true);
+    // Already there: Discord sends nothing.
+    expect(fake.simulateReaction({ messageId: sent.id, userId: erin.id, emoji: "👍" })).toBe(false);
+    expect(fake.simulateReaction({ messageId: sent.id, userId: erin.id, emoji: "👍", remove: true })).toBe(true);
+    await waitSeen(2);
+    expect(seen).toEqual([
+      { kind: "add", emoji: "👍", userId: erin.id, messageId: sent.id, partial: false },
+      { kind: "remove", emoji: "👍", userId: erin.id, messageId: sent.id, partial: false },
+    ]);
+    expect(fake.state.messages.get(sent.id)?.reactions).toEqual([]);
+  });
+
+  it("dispatches reactions on messages the client never cached (partial), and in DMs", async () => {
+    seen.length = 0;
+    const finn = fake.addUser({ username: "finn" });
+    // Written before this client started (never dispatched to it): it arrives as a partial message.
+    const old = fake.state.createMessage({ channelId: fake.generalChannelId, authorId: fake.botUserId, content: "an old reply" });
+    fake.simulateReaction({ messageId: old.id, userId: finn.id, emoji: "👎" });
+    await waitSeen(1);
+    // In a DM: discord.js drops reactions in DM channels it has not cached (a reaction carries no
+    // channel type), so the DM channel becomes known first, through a message, as in the bot.
+    const dm = fake.dmChannelFor(finn.id);
+    const received = new Promise<Message>((r) => reacting.once(Events.MessageCreate, r));
+    const psst = fake.simulateUserMessage({ channelId: dm.id, content: "psst", authorId: finn.id });
+    await received;
+    fake.simulateReaction({ messageId: psst.id, userId: finn.id, emoji: "👍🏽" });
+    await waitSeen(2);
+    expect(seen).toEqual([
+      { kind: "add", emoji: "👎", userId: finn.id, messageId: old.id, partial: true },
+      { kind: "add", emoji: "👍🏽", userId: finn.id, messageId: psst.id, partial: false },
+    ]);
+  });
+
+  it("sends the bot's own reactions (over REST) like anyone's, and nothing to a session without the reactions intent", async () => {
+    seen.length = 0;
+    const withoutIntent: string[] = [];
+    const onClient = (r: MessageReaction | PartialMessageReaction) => void withoutIntent.push(r.emoji.name ?? "");
+    client.on(Events.MessageReactionAdd, onClient);
+    try {
+      const channel = reacting.channels.cache.get(fake.generalChannelId);
+      if (!channel?.isSendable()) throw new Error("general is not sendable");
+      const sent = await channel.send("self-rated");
+      await sent.react("👍");
+      await waitSeen(1);
+      expect(seen).toEqual([{ kind: "add", emoji: "👍", userId: fake.botUserId, messageId: sent.id, partial: false }]);
+      expect(fake.state.messages.get(sent.id)?.reactions).toEqual([{ emoji: "👍", userId: fake.botUserId }]);
+      // The first client identified without GuildMessageReactions: a message sent after the
+      // reaction reaches it, the reaction never did (one socket keeps the order).
+      const gina = fake.addUser({ username: "gina" });
+      const received = new Promise<Message>((r) => client.once(Events.MessageCreate, r));
+      fake.simulateUserMessage({ channelId: fake.generalChannelId, content: "after the reaction", authorId: gina.id });
+      await received;
+      expect(withoutIntent).toEqual([]);
+    } finally {
+      client.off(Events.MessageReactionAdd, onClient);
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The fake Discord gateway: a WebSocket speaking JSON without compression. HELLO on connect,
  * IDENTIFY → READY then GUILD_CREATE (channels, active threads, members, roles), heartbeats
- * acknowledged, RESUME refused (the client identifies again), dispatches to every identified session.
+ * acknowledged, RESUME refused (the client identifies again), dispatches to every identified session
+ * (reactions only to sessions that identified with the matching reactions intent).
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -11,11 +12,14 @@ import { z } from "zod";
 import type { FakeDiscordState } from "./state.js";
 
 const PayloadSchema = z.object({ op: z.number(), d: z.unknown().optional() });
+const IdentifySchema = z.looseObject({ intents: z.number().int().nonnegative() });
 
 interface Session {
   socket: WebSocket;
   sequence: number;
   identified: boolean;
+  /** The intents bitfield sent in IDENTIFY. */
+  intents: number;
 }
 
 /** Gateway WebSocket sessions attached to the fake's HTTP server. */
@@ -38,9 +42,16 @@ export class FakeGateway {
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit("connection", ws, req));
   }
 
-  /** Sends a dispatch event to every identified session. */
-  dispatch(event: GatewayDispatchEvents, data: unknown): void {
-    for (const s of this.#sessions) if (s.identified) this.#send(s, { op: GatewayOpcodes.Dispatch, t: event, d: data });
+  /**
+   * Sends a dispatch event to every identified session; with `intent`, only to sessions that
+   * identified with that intent (Discord sends e.g. reactions only to clients that asked for them).
+   */
+  dispatch(event: GatewayDispatchEvents, data: unknown, options: { intent?: number } = {}): void {
+    const { intent } = options;
+    for (const s of this.#sessions) {
+      if (!s.identified || (intent !== undefined && (s.intents & intent) === 0)) continue;
+      this.#send(s, { op: GatewayOpcodes.Dispatch, t: event, d: data });
+    }
   }
 
   /** Whether any bot session is identified (i.e. a bot is logged in). */
@@ -55,7 +66,7 @@ export class FakeGateway {
   }
 
   #onConnection(socket: WebSocket): void {
-    const session: Session = { socket, sequence: 0, identified: false };
+    const session: Session = { socket, sequence: 0, identified: false, intents: 0 };
     this.#sessions.add(session);
     socket.on("close", () => this.#sessions.delete(session));
     socket.on("message", (raw) => this.#onMessage(session, raw.toString()));
@@ -79,11 +90,18 @@ export class FakeGateway {
       case GatewayOpcodes.Heartbeat:
         session.socket.send(JSON.stringify({ op: GatewayOpcodes.HeartbeatAck, d: null, s: null, t: null }));
         return;
-      case GatewayOpcodes.Identify:
+      case GatewayOpcodes.Identify: {
+        const identify = IdentifySchema.safeParse(payload.data.d);
+        if (!identify.success) {
+          session.socket.close(4013, "Invalid intent(s)");
+          return;
+        }
         this.identifyCount++;
         session.identified = true;
+        session.intents = identify.data.intents;
         this.#sendReady(session);
         return;
+      }
       case GatewayOpcodes.Resume:
         // Sessions are not kept across connections: ask the client to identify afresh.
         session.socket.send(JSON.stringify({ op: GatewayOpcodes.InvalidSession, d: false, s: null, t: null }));

@@ -1,16 +1,17 @@
 /**
  * A loopback fake Discord (REST under /api/v10 + gateway WebSocket) that a real discord.js Client
  * logs into via `rest: { api: fake.restApiUrl }`. Tests drive it as users would: send messages,
- * run slash commands, click buttons; and read what the bot showed.
+ * run slash commands, click buttons, react with emoji; and read what the bot showed.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApplicationCommandOptionType, ChannelType, ComponentType, GatewayDispatchEvents, InteractionType } from "discord-api-types/v10";
 import { FakeGateway } from "./gateway-ws.js";
+import { changeReaction } from "./reactions.js";
 import { FakeRest, type FakeCommand, type FakeInteraction } from "./rest.js";
-import { FakeDiscordState, type FakeChannel, type FakeMessage, type FakeUser, type MessageLogEntry } from "./state.js";
+import { FakeDiscordState, type FakeChannel, type FakeMessage, type FakeReaction, type FakeUser, type MessageLogEntry } from "./state.js";
 
-export type { FakeChannel, FakeCommand, FakeInteraction, FakeMessage, FakeUser, MessageLogEntry };
+export type { FakeChannel, FakeCommand, FakeInteraction, FakeMessage, FakeReaction, FakeUser, MessageLogEntry };
 
 /** A slash command or a button click, as a user would trigger it. */
 export type SimulatedInteraction =
@@ -39,6 +40,11 @@ export interface FakeDiscord {
   simulateUserMessage(args: { channelId: string; content: string; authorId: string; mentionsBot?: boolean }): FakeMessage;
   /** A user runs a slash command or clicks a button. */
   simulateInteraction(args: SimulatedInteraction): FakeInteraction;
+  /**
+   * A user adds or removes a unicode emoji reaction on a message. Dispatched (MESSAGE_REACTION_ADD /
+   * _REMOVE) only if it changes something, as on Discord; returns whether it did.
+   */
+  simulateReaction(args: { messageId: string; userId: string; emoji: string; remove?: boolean }): boolean;
   /** Resolves with the first message (current state) that satisfies `predicate`. */
   waitForMessage(predicate: (m: FakeMessage) => boolean, timeoutMs?: number): Promise<FakeMessage>;
   /** Non-deleted messages in a channel, oldest first. */
@@ -170,6 +176,12 @@ export async function startFakeDiscord(options: { token?: string; heartbeatInter
       }
       gateway.dispatch(GatewayDispatchEvents.InteractionCreate, data);
       return interaction;
+    },
+
+    simulateReaction({ messageId, userId, emoji, remove }) {
+      const message = state.messages.get(messageId);
+      if (!message || message.deleted || !state.users.has(userId)) throw new Error(`fake discord: unknown message ${messageId} or user ${userId}`);
+      return changeReaction({ state, gateway, message, reaction: { emoji, userId }, kind: remove ? "remove" : "add" });
     },
 
     waitForMessage(predicate, timeoutMs = DEFAULT_WAIT_MS) {

@@ -1,12 +1,14 @@
 /**
  * The fake Discord REST API under /api/v10: gateway discovery, the current user, messages,
- * typing, threads, application commands, interaction callbacks and webhook edits. Every change
- * is mirrored to the gateway as Discord would (MESSAGE_CREATE, MESSAGE_UPDATE, THREAD_CREATE).
+ * typing, threads, the bot's own reactions, application commands, interaction callbacks and webhook
+ * edits. Every change is mirrored to the gateway as Discord would (MESSAGE_CREATE, MESSAGE_UPDATE,
+ * THREAD_CREATE, MESSAGE_REACTION_ADD/REMOVE).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ChannelType, GatewayDispatchEvents, InteractionResponseType, MessageFlags } from "discord-api-types/v10";
 import { z } from "zod";
 import type { FakeGateway } from "./gateway-ws.js";
+import { changeReaction } from "./reactions.js";
 import type { FakeDiscordState, FakeMessage } from "./state.js";
 
 const ButtonSchema = z.looseObject({
@@ -208,6 +210,19 @@ export class FakeRest {
       this.#gateway.dispatch(GatewayDispatchEvents.MessageDelete, { id: m.id, channel_id: m.channelId, guild_id: st.guild.id });
       return { status: 204 };
     });
+    // The bot's own reactions (message.react / reaction.users.remove): dispatched like anyone's.
+    for (const [method, kind] of [
+      ["PUT", "add"],
+      ["DELETE", "remove"],
+    ] as const) {
+      this.#route(method, "/channels/:id/messages/:mid/reactions/:emoji/@me", ({ params }) => {
+        const m = this.#message(params[0], params[1]);
+        const emoji = params[2] ?? "";
+        if (emoji.includes(":")) throw new HttpError(400, "the fake supports unicode emoji only");
+        changeReaction({ state: st, gateway: this.#gateway, message: m, reaction: { emoji, userId: st.botUser.id }, kind });
+        return { status: 204 };
+      });
+    }
     this.#route("POST", "/channels/:id/messages/:mid/threads", ({ params, body }) => {
       const parent = this.#channel(params[0]);
       const m = this.#message(params[0], params[1]);

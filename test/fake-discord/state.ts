@@ -35,6 +35,14 @@ export interface FakeMessage {
   /** For interaction responses: the interaction it answers. */
   interactionId: string | null;
   deleted: boolean;
+  /** Reactions present on the message, oldest first (one per user and emoji, as on Discord). */
+  reactions: FakeReaction[];
+}
+
+/** One user's reaction with one (unicode) emoji. */
+export interface FakeReaction {
+  emoji: string;
+  userId: string;
 }
 
 /** A row of message components (buttons) as the bot sent it. */
@@ -172,6 +180,7 @@ export class FakeDiscordState {
       threadId: null,
       interactionId: args.interactionId ?? null,
       deleted: false,
+      reactions: [],
     };
     this.messages.set(m.id, m);
     this.log.push({ kind: "create", messageId: m.id, channelId: m.channelId, content: m.content, atMs: performance.now() });
@@ -192,6 +201,23 @@ export class FakeDiscordState {
     m.deleted = true;
     this.log.push({ kind: "delete", messageId: m.id, channelId: m.channelId, content: m.content, atMs: performance.now() });
     this.changed();
+  }
+
+  /** Adds `userId`'s reaction; false (nothing changes) if it is already there, as on Discord. */
+  addReaction(m: FakeMessage, r: FakeReaction): boolean {
+    if (m.reactions.some((x) => x.emoji === r.emoji && x.userId === r.userId)) return false;
+    m.reactions.push({ ...r });
+    this.changed();
+    return true;
+  }
+
+  /** Removes `userId`'s reaction; false if there was none. */
+  removeReaction(m: FakeMessage, r: FakeReaction): boolean {
+    const i = m.reactions.findIndex((x) => x.emoji === r.emoji && x.userId === r.userId);
+    if (i < 0) return false;
+    m.reactions.splice(i, 1);
+    this.changed();
+    return true;
   }
 
   isEphemeral(m: FakeMessage): boolean {
@@ -284,6 +310,28 @@ export class FakeDiscordState {
     if (!author || !channel?.guildId) return payload;
     const { user: _user, ...member } = this.apiMember(author);
     return { ...payload, member };
+  }
+
+  /**
+   * MESSAGE_REACTION_ADD / _REMOVE as Discord sends them: ids, the emoji (`id: null` for unicode),
+   * and in guilds the guild id; an add in a guild also carries the reacting member and the
+   * message's author.
+   */
+  gatewayReaction(m: FakeMessage, r: FakeReaction, kind: "add" | "remove"): Record<string, unknown> {
+    const channel = this.channels.get(m.channelId);
+    const user = this.users.get(r.userId);
+    const guildId = channel?.guildId ?? null;
+    return {
+      user_id: r.userId,
+      channel_id: m.channelId,
+      message_id: m.id,
+      ...(guildId ? { guild_id: guildId } : {}),
+      emoji: { id: null, name: r.emoji },
+      burst: false,
+      type: 0,
+      ...(kind === "add" ? { burst_colors: [] } : {}),
+      ...(kind === "add" && guildId && user ? { member: this.apiMember(user), message_author_id: m.authorId } : {}),
+    };
   }
 
   apiMessage(m: FakeMessage): APIMessage & { guild_id?: string } {
