@@ -1,0 +1,64 @@
+/** The message box with Send (Stop while an answer streams) and Regenerate. Enter sends, Shift+Enter is a newline. */
+import { useRef, useState } from "preact/hooks";
+import { RegenerateIcon, SendIcon, StopIcon } from "./icons.js";
+import { submitsOnEnter } from "./keys.js";
+
+export function Composer(props: { busy: boolean; canRegenerate: boolean; onSend: (text: string) => Promise<boolean>; onStop: () => void; onRegenerate: () => void }) {
+  const [text, setText] = useState("");
+  const boxRef = useRef<HTMLTextAreaElement>(null);
+
+  const submit = async (): Promise<void> => {
+    const content = text.trim();
+    if (content === "" || props.busy) return;
+    setText("");
+    const accepted = await props.onSend(content);
+    // A refused message goes back in the box, unless something new was typed meanwhile.
+    if (!accepted) setText((now) => (now === "" ? content : now));
+    boxRef.current?.focus();
+  };
+
+  return (
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <textarea
+        ref={boxRef}
+        class="message-box"
+        aria-label="Message"
+        placeholder="Message"
+        rows={1}
+        value={text}
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (submitsOnEnter(e)) {
+            e.preventDefault();
+            void submit();
+          }
+        }}
+      />
+      <div class="composer-actions">
+        {props.canRegenerate && !props.busy && (
+          <button type="button" onClick={props.onRegenerate}>
+            <RegenerateIcon />
+            <span>Regenerate</span>
+          </button>
+        )}
+        {props.busy ? (
+          <button type="button" class="stop" onClick={props.onStop}>
+            <StopIcon />
+            <span>Stop</span>
+          </button>
+        ) : (
+          <button type="submit" class="primary" disabled={text.trim() === ""}>
+            <SendIcon />
+            <span>Send</span>
+          </button>
+        )}
+      </div>
+    </form>
+  );
+}
