@@ -4,8 +4,8 @@
  * only if the connection was refused (the request never left).
  */
 import { z } from "zod";
-import type { Conversation, ConversationList, CreateConversationBody, RegenerateBody, TurnBody } from "../wire/conversations.js";
-import { ConversationListSchema, ConversationSchema, ConversationWithMessagesSchema, TURN_HEADERS } from "../wire/conversations.js";
+import type { Conversation, ConversationList, CreateConversationBody, Feedback, Rating, RegenerateBody, TurnBody } from "../wire/conversations.js";
+import { ConversationListSchema, ConversationSchema, ConversationWithMessagesSchema, FeedbackSchema, TURN_HEADERS } from "../wire/conversations.js";
 import { ErrorBodySchema } from "../wire/openai.js";
 import { backoffDelayMs } from "./backoff.js";
 import { GatewayCallError } from "./gateway-error.js";
@@ -111,6 +111,20 @@ export class GatewayClient {
   /** Replaces the last assistant reply, streaming the new one. */
   async regenerate(args: { conversationId: string; body: RegenerateBody; signal?: AbortSignal }): Promise<TurnStream> {
     return this.#stream(`/v1/conversations/${encodeURIComponent(args.conversationId)}/regenerate`, args.body, args.signal);
+  }
+
+  /**
+   * Sets `user`'s rating of an assistant message (null clears it), leaving any flag or comment as
+   * it is. Setting a value is idempotent, so it is retried like a read.
+   */
+  async setFeedback(args: { conversationId: string; messageId: string; rating: Rating | null; user: string }): Promise<Feedback> {
+    const res = await this.#call({
+      method: "POST",
+      path: `/v1/conversations/${encodeURIComponent(args.conversationId)}/messages/${encodeURIComponent(args.messageId)}/feedback`,
+      body: { rating: args.rating, user: args.user },
+      safety: "safe",
+    });
+    return FeedbackSchema.parse(await res.json());
   }
 
   /** The end user's usage as the gateway reports it, or null if the gateway has no usage endpoint. */

@@ -177,3 +177,28 @@ describe("GatewayClient safe calls", () => {
     expect(calls[0]?.url).toBe("http://gw.test/v1/conversations?external_id=discord%3A1&user=42");
   });
 });
+
+describe("GatewayClient feedback", () => {
+  const feedbackJson = (rating: "up" | "down" | null) =>
+    new Response(JSON.stringify({ object: "conversation.message.feedback", message_id: "msg_2", rating, flagged: false, comment: null, updated_at: 1_700_000_000 }), {
+      status: 200,
+      headers: { "content-type": "application/json" },
+    });
+
+  it("posts only the rating and the end user, and retries it when the gateway cannot be reached (idempotent)", async () => {
+    const { client, calls } = clientWith([new TypeError("fetch failed"), feedbackJson(null)]);
+    const result = await client.setFeedback({ conversationId: "conv_1", messageId: "msg_2", rating: null, user: "42" });
+    expect(result.rating).toBeNull();
+    expect(calls.map((c) => [c.method, c.url, c.body])).toEqual([
+      ["POST", "http://gw.test/v1/conversations/conv_1/messages/msg_2/feedback", JSON.stringify({ rating: null, user: "42" })],
+      ["POST", "http://gw.test/v1/conversations/conv_1/messages/msg_2/feedback", JSON.stringify({ rating: null, user: "42" })],
+    ]);
+  });
+
+  it("turns a 404 into a GatewayCallError with the status", async () => {
+    const { client } = clientWith([errorJson(404, "message_not_found")]);
+    const error = await client.setFeedback({ conversationId: "conv_1", messageId: "msg_9", rating: "up", user: "42" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GatewayCallError);
+    expect(error).toMatchObject({ status: 404, code: "message_not_found" });
+  });
+});
