@@ -9,6 +9,8 @@ import type { BotContext } from "./context.js";
 import { GatewayClient } from "./gateway-client.js";
 import { handleInteraction } from "./handlers/interaction.js";
 import { handleMessage } from "./handlers/message.js";
+import { handleReaction } from "./handlers/reactions.js";
+import { FeedbackRecorder } from "./feedback-recorder.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import { TurnRunner } from "./turn-runner.js";
 
@@ -29,21 +31,34 @@ export interface StartBotOptions {
 export async function startBot(config: BotConfig, options: StartBotOptions = {}): Promise<RunningBot> {
   const logger = options.logger ?? consoleLogger;
   const client = new Client({
-    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent, GatewayIntentBits.DirectMessages],
-    // DM channels are not cached up front; without this partial, DMs would never arrive.
-    partials: [Partials.Channel],
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.MessageContent,
+      GatewayIntentBits.DirectMessages,
+      // 👍 / 👎 on the bot's replies are feedback.
+      GatewayIntentBits.GuildMessageReactions,
+      GatewayIntentBits.DirectMessageReactions,
+    ],
+    // DM channels are not cached up front; without the Channel partial, DMs would never arrive.
+    // Reactions on messages discord.js no longer caches (and by users it has not seen) arrive
+    // only with the Message, Reaction and User partials; the handler needs nothing but their ids.
+    partials: [Partials.Channel, Partials.Message, Partials.Reaction, Partials.User],
     ...(config.discordRestApi ? { rest: { api: config.discordRestApi } } : {}),
   });
   const gateway = new GatewayClient({ baseUrl: config.gatewayUrl, apiKey: config.gatewayApiKey });
-  const runner = new TurnRunner({ gateway, config, logger });
+  const feedback = new FeedbackRecorder({ setFeedback: (args) => gateway.setFeedback(args), logger });
+  const runner = new TurnRunner({ gateway, config, logger, feedback });
   let shuttingDown = false;
 
   const ready = new Promise<Client<true>>((resolve) => client.once(Events.ClientReady, resolve));
   await client.login(config.discordToken);
   const readyClient = await ready;
 
-  const ctx: BotContext = { client: readyClient, config, gateway, runner, logger, isShuttingDown: () => shuttingDown };
+  const ctx: BotContext = { client: readyClient, config, gateway, runner, feedback, logger, isShuttingDown: () => shuttingDown };
   client.on(Events.MessageCreate, (m) => void handleMessage(ctx, m));
+  client.on(Events.MessageReactionAdd, (r, u) => void handleReaction(ctx, "add", r, u));
+  client.on(Events.MessageReactionRemove, (r, u) => void handleReaction(ctx, "remove", r, u));
   client.on(Events.InteractionCreate, (i) => void handleInteraction(ctx, i));
   client.on(Events.Error, (e) => logger.error("discord client error", e));
 

@@ -20,6 +20,8 @@ export interface StreamRendererOptions {
   logger: Logger;
   /** Called once with the time from the first text to the first message showing it. */
   onFirstVisible?: (ms: number) => void;
+  /** Called with the id of each Discord message the reply is sent in (for reactions as feedback). */
+  onMessageSent?: (discordMessageId: string) => void;
 }
 
 function toComponents(buttons: ReplyButton[]): ActionRowBuilder<ButtonBuilder>[] {
@@ -154,8 +156,10 @@ export class StreamRenderer {
     // last message shows the reply's true state, never an earlier one's "finished-looking" cut.
     for (const [i, view] of views.entries()) {
       if (this.#messages[i]) continue;
-      this.#messages.push(await this.#opts.channel.send(this.#payload(view)));
+      const sent = await this.#opts.channel.send(this.#payload(view));
+      this.#messages.push(sent);
       this.#shown[i] = view;
+      this.#opts.onMessageSent?.(sent.id);
       if (i === 0 && this.#firstTextAtMs !== null) this.#opts.onFirstVisible?.(performance.now() - this.#firstTextAtMs);
     }
     for (let i = Math.min(views.length, this.#messages.length) - 1; i >= 0; i--) {

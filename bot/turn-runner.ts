@@ -7,6 +7,7 @@ import type { SendableChannels } from "discord.js";
 import type { BotConfig } from "./config.js";
 import type { ConversationKey } from "./conversation-key.js";
 import { errorToWords } from "./errors-to-words.js";
+import type { FeedbackRecorder, ReplyTracking } from "./feedback-recorder.js";
 import type { GatewayClient, TurnStream } from "./gateway-client.js";
 import type { Logger } from "./logger.js";
 import { StreamRenderer } from "./stream-renderer.js";
@@ -31,6 +32,8 @@ export interface TurnRunnerDeps {
   gateway: GatewayClient;
   config: BotConfig;
   logger: Logger;
+  /** Remembers which Discord messages show which assistant message, for reactions as feedback. */
+  feedback?: FeedbackRecorder;
 }
 
 /** Serialises turns per channel and tracks the running ones. */
@@ -89,9 +92,11 @@ export class TurnRunner {
   }
 
   async #runNow(req: TurnRequest): Promise<void> {
-    const { gateway, config, logger } = this.#deps;
+    const { gateway, config, logger, feedback } = this.#deps;
     const controller = new AbortController();
     this.#inFlight.set(req.channel.id, { controller });
+    // Set once the gateway named the assistant message; replies that never got one (refused turns) are not tracked.
+    let tracking: ReplyTracking | null = null;
     const renderer = new StreamRenderer({
       channel: req.channel,
       editIntervalMs: config.editIntervalMs,
@@ -100,6 +105,7 @@ export class TurnRunner {
         this.#firstVisibleMs.push(ms);
         logger.info("first text visible", { channel: req.channel.id, first_token_to_first_visible_ms: Math.round(ms) });
       },
+      onMessageSent: (id) => tracking?.addMessage(id),
     });
     renderer.startTyping();
     try {
@@ -116,6 +122,9 @@ export class TurnRunner {
           ? await gateway.sendTurn({ conversationId: conversation.id, body: { content: req.kind.content, ...sampling }, signal: controller.signal })
           : await gateway.regenerate({ conversationId: conversation.id, body: sampling, signal: controller.signal });
       renderer.setAssistantMessageId(stream.assistantMessageId);
+      if (feedback && stream.assistantMessageId) {
+        tracking = feedback.trackReply({ conversationId: stream.conversationId ?? conversation.id, assistantMessageId: stream.assistantMessageId });
+      }
       let finishReason = "stop";
       for await (const event of stream.events) {
         if (event.kind === "delta") renderer.append(event.text);
@@ -131,6 +140,7 @@ export class TurnRunner {
       }
     } finally {
       this.#inFlight.delete(req.channel.id);
+      tracking?.end();
     }
   }
 }

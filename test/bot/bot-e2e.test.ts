@@ -121,6 +121,36 @@ async function conversationOf(channelId: string, user?: string) {
   return gateway.getConversation(conv.id, user);
 }
 
+/** The last assistant message of the channel's conversation (as `owner` sees it, for DMs). */
+async function lastAnswerIn(channelId: string, owner?: string): Promise<{ conversationId: string; messageId: string }> {
+  const conv = await conversationOf(channelId, owner);
+  const answer = conv.messages.filter((m) => m.role === "assistant").at(-1);
+  if (!answer) throw new Error(`no answer in ${channelId}`);
+  return { conversationId: conv.id, messageId: answer.id };
+}
+
+/** `user`'s rating of an answer, read back through the gateway as that end user (`GET …?user=`). */
+async function ratingBy(answer: { conversationId: string; messageId: string }, user: string): Promise<string | null> {
+  const conv = await gateway.getConversation(answer.conversationId, user);
+  return conv.messages.find((m) => m.id === answer.messageId)?.feedback?.rating ?? null;
+}
+
+/** Waits until `user`'s rating of `answer` reads `expected` through the gateway. */
+async function ratingBecomes(answer: { conversationId: string; messageId: string }, user: string, expected: "up" | "down" | null): Promise<void> {
+  let last: string | null = null;
+  await waitFor(
+    async () => {
+      last = await ratingBy(answer, user);
+      return last === expected ? true : undefined;
+    },
+    15_000,
+    `rating ${String(expected)} by ${user} (last read: ${String(last)})`,
+  );
+}
+
+const react = (messageId: string, userId: string, emoji: string) => discord.simulateReaction({ messageId, userId, emoji });
+const unreact = (messageId: string, userId: string, emoji: string) => discord.simulateReaction({ messageId, userId, emoji, remove: true });
+
 // ---------------------------------------------------------------- cases
 
 describe("the Discord bot against the real gateway and simulator", () => {
@@ -347,6 +377,95 @@ describe("the Discord bot against the real gateway and simulator", () => {
     const [after] = await finishedReply(threadId, 1);
     expect(after?.content).toContain("USER: The secret is quinoa ASSISTANT:");
     expect(after?.content).toContain("USER: What is the secret? ASSISTANT:");
+  });
+
+  it("records 👍/👎 reactions on its reply as each member's own feedback on that answer", async () => {
+    const mia = discord.addUser({ username: "mia" });
+    const noah = discord.addUser({ username: "noah" });
+    const ask = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: "Rate this answer", authorId: mia.id, mentionsBot: true });
+    const threadId = await threadFor(ask);
+    const [reply] = await finishedReply(threadId);
+    if (!reply) throw new Error("no reply");
+    const answer = await lastAnswerIn(threadId);
+    expect(await ratingBy(answer, mia.id)).toBeNull();
+
+    react(reply.id, mia.id, "👍");
+    await ratingBecomes(answer, mia.id, "up");
+    unreact(reply.id, mia.id, "👍");
+    await ratingBecomes(answer, mia.id, null);
+    react(reply.id, mia.id, "👎");
+    await ratingBecomes(answer, mia.id, "down");
+    // 👍 while the 👎 still shows: the latest wins; taking it back leaves the 👎 that still shows.
+    react(reply.id, mia.id, "👍");
+    await ratingBecomes(answer, mia.id, "up");
+    unreact(reply.id, mia.id, "👍");
+    await ratingBecomes(answer, mia.id, "down");
+
+    // Another member's reactions are theirs alone.
+    react(reply.id, noah.id, "👍");
+    await ratingBecomes(answer, noah.id, "up");
+    unreact(reply.id, noah.id, "👍");
+    await ratingBecomes(answer, noah.id, null);
+    expect(await ratingBy(answer, mia.id)).toBe("down");
+
+    // Other emoji are not feedback; nothing was said in the thread about any reaction.
+    react(reply.id, noah.id, "🎉");
+    react(reply.id, noah.id, "👎");
+    await ratingBecomes(answer, noah.id, "down");
+    expect(botReplies(threadId).map((m) => m.id)).toEqual([reply.id]);
+  });
+
+  it("ignores its own reactions, counts a thumb on any part of a split reply, and rates in DMs", async () => {
+    const olga = discord.addUser({ username: "olga" });
+    const longPrompt = `Please repeat: ${Array.from({ length: 350 }, (_, i) => `part${i}`).join(" ")}`;
+    const ask = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: longPrompt, authorId: olga.id, mentionsBot: true });
+    const threadId = await threadFor(ask);
+    const parts = await finishedReply(threadId);
+    expect(parts.length).toBeGreaterThanOrEqual(2);
+    const answer = await lastAnswerIn(threadId);
+
+    // The bot reacts to its own first part (through its discord.js client, as Discord would
+    // report it), then Olga on the same part: only Olga's counts.
+    const thread = bot.client.channels.cache.get(threadId);
+    if (!thread?.isTextBased()) throw new Error("thread not cached");
+    await (await thread.messages.fetch(parts[0]?.id ?? "")).react("👍");
+    react(parts[0]?.id ?? "", olga.id, "👎");
+    await ratingBecomes(answer, olga.id, "down");
+    // The last part is the same answer.
+    react(parts.at(-1)?.id ?? "", olga.id, "👍");
+    await ratingBecomes(answer, olga.id, "up");
+    // Checked after Olga's two calls, which the bot began after its own reaction arrived.
+    expect(await ratingBy(answer, discord.botUserId)).toBeNull();
+    expect(logLines.filter((l) => l.includes("feedback recorded") && l.includes(discord.botUserId))).toEqual([]);
+
+    const pat = discord.addUser({ username: "pat" });
+    const dm = discord.dmChannelFor(pat.id);
+    discord.simulateUserMessage({ channelId: dm.id, content: "A private question", authorId: pat.id });
+    const [dmReply] = await finishedReply(dm.id);
+    const dmAnswer = await lastAnswerIn(dm.id, pat.id);
+    react(dmReply?.id ?? "", pat.id, "👍");
+    await ratingBecomes(dmAnswer, pat.id, "up");
+  });
+
+  it("after a restart, ignores reactions on replies written before it and records those on new ones", async () => {
+    const quinn = discord.addUser({ username: "quinn" });
+    const ask = discord.simulateUserMessage({ channelId: discord.generalChannelId, content: "Before the restart", authorId: quinn.id, mentionsBot: true });
+    const threadId = await threadFor(ask);
+    const [before] = await finishedReply(threadId);
+    const oldAnswer = await lastAnswerIn(threadId);
+
+    firstVisibleMs.push(...bot.firstVisibleSamplesMs());
+    await bot.stop();
+    bot = await startBot(config, { logger });
+
+    // The restarted bot does not know which answer the old message shows.
+    react(before?.id ?? "", quinn.id, "👍");
+    discord.simulateUserMessage({ channelId: threadId, content: "After the restart", authorId: quinn.id });
+    const [after] = await finishedReply(threadId, 1);
+    const newAnswer = await lastAnswerIn(threadId);
+    react(after?.id ?? "", quinn.id, "👎");
+    await ratingBecomes(newAnswer, quinn.id, "down");
+    expect(await ratingBy(oldAnswer, quinn.id)).toBeNull();
   });
 
   it("tells the user in words when the backend fails (last: the pool may keep the worker out for a while)", async () => {
