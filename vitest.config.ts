@@ -1,6 +1,7 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { buildWeb } from "./web/build.js";
 
 // Two projects: `worker` runs inside workerd against real local D1 and Durable Objects (the
 // Workers vitest integration); `node` runs the simulator, agent, bot, benches' pure parts and the
@@ -9,6 +10,9 @@ import { defineConfig } from "vitest/config";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
 
 export default defineConfig(async () => {
+  // The web app's files, once per run: the Worker serves them (wrangler.toml [assets]) in every
+  // project, and the browser tests load them.
+  await buildWeb();
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     test: {

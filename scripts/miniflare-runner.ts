@@ -66,6 +66,9 @@ export async function startGatewayMiniflare(options: GatewayMiniflareOptions): P
   if (options.skipMigrations !== true) await applyMigrations(stateDir, options.verbose ?? false);
 
   const config = unstable_readConfig({ config: WRANGLER_TOML });
+  // Workers static assets need their directory to exist; until web/build.ts has filled it, the
+  // pages answer 503 web_not_built and the API works as ever (benchmarks never build the page).
+  if (config.assets?.directory) await mkdir(path.resolve(ROOT, config.assets.directory), { recursive: true });
   const { workerOptions, main } = unstable_getMiniflareWorkerOptions(WRANGLER_TOML);
   const entry = options.entry ?? main;
   if (entry === undefined) throw new Error("wrangler.toml has no main entry");

@@ -9,7 +9,7 @@
  * no dev proxy, which alone costs a bare Worker three quarters of its throughput,
  * bench/results/overhead.md) or `wrangler dev`, which reloads on file changes (`runtime: "wrangler"`, ALTIPLANO_RUNTIME=wrangler).
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -19,7 +19,7 @@ import { startSimulator } from "../gpu-backend/sim/server.js";
 import type { SimConfig } from "../gpu-backend/sim/config.js";
 import { AdminPool } from "../wire/pool-admin.js";
 import { startGatewayMiniflare } from "./miniflare-runner.js";
-import { applyMigrations, freePort, startGatewayWranglerDev, type RunningGateway } from "./wrangler-cli.js";
+import { applyMigrations, executeLocalSql, freePort, startGatewayWranglerDev, type RunningGateway } from "./wrangler-cli.js";
 
 export { applyMigrations, freePort } from "./wrangler-cli.js";
 
@@ -63,6 +63,13 @@ export interface StackOptions {
   verbose?: boolean;
   /** Which runner starts the gateway; default ALTIPLANO_RUNTIME, else miniflare. */
   runtime?: GatewayRuntime;
+  /**
+   * Public demo mode: anonymous visitors of the web page chat as end users of a bot key made for
+   * them (PUBLIC_DEMO_KEY_ID). Off by default.
+   */
+  publicDemo?: boolean;
+  /** Signs the web app's cookies; random per stack when omitted (sessions then end with it). */
+  sessionSecret?: string;
 }
 
 export interface Stack {
@@ -85,6 +92,24 @@ export interface Stack {
   /** Creates a key through the admin API and returns its plaintext. */
   createKey(role: "admin" | "user" | "bot", name: string): Promise<string>;
   stop(): Promise<void>;
+}
+
+/** The key public demo visitors act through on a local stack. */
+export const PUBLIC_DEMO_KEY_ID = "key_public_demo";
+
+/**
+ * Makes the public demo's bot key in the local database before the gateway starts (its id is a
+ * gateway var, so it must exist first). Its plaintext is random and thrown away: visitors act
+ * through it by cookie, nobody by Bearer.
+ */
+async function seedPublicDemoKey(stateDir: string, verbose: boolean): Promise<void> {
+  const hash = createHash("sha256").update(`sk-alt-${randomBytes(24).toString("base64url")}`).digest("hex");
+  await executeLocalSql(
+    stateDir,
+    `INSERT OR IGNORE INTO api_keys (id, name, role, key_hash, key_prefix, limits, created_at, revoked_at)
+     VALUES ('${PUBLIC_DEMO_KEY_ID}', 'public demo visitors', 'bot', '${hash}', 'sk-alt-demo', NULL, ${Date.now()}, NULL)`,
+    verbose,
+  );
 }
 
 /** The runner ALTIPLANO_RUNTIME asks for; Miniflare when unset. */
@@ -117,8 +142,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ADMIN_API_KEY: adminKey,
       POOL_TOKEN: poolToken,
       POOL_HEARTBEAT_INTERVAL_MS: String(heartbeatIntervalMs),
+      SESSION_SECRET: options.sessionSecret ?? randomBytes(32).toString("base64url"),
       ...options.vars,
     };
+    if (options.publicDemo === true) {
+      await seedPublicDemoKey(stateDir, options.verbose ?? false);
+      vars.PUBLIC_DEMO_KEY_ID ??= PUBLIC_DEMO_KEY_ID;
+    }
     const runtime = options.runtime ?? defaultRuntime();
     const verbose = options.verbose ?? false;
     gateway =

@@ -17,6 +17,7 @@ import { isPoolEntry, ModelEntries } from "../workers/models/model-config.js";
 import { parseVars } from "../workers/vars.js";
 import { gatewayVarsFrom, readDevVars } from "./gateway-vars.js";
 import { startStack, type Stack } from "./stack.js";
+import { buildWeb } from "../web/build.js";
 
 const StartEnv = z.object({
   ALTIPLANO_PORT: z.coerce.number().int().min(1).max(65535).default(8787),
@@ -24,6 +25,8 @@ const StartEnv = z.object({
   ALTIPLANO_SIMS: z.coerce.number().int().min(1).max(16).default(2),
   ALTIPLANO_SIM_REPLY: z.enum(["echo-prompt", "echo", "lorem"]).default("lorem"),
   ALTIPLANO_STATE_DIR: z.string().default(".altiplano"),
+  /** Public demo mode on the web page: visitors chat without a key, with end-user limits. */
+  ALTIPLANO_PUBLIC_DEMO: z.enum(["0", "1", "false", "true", ""]).default("").transform((v) => v === "1" || v === "true"),
 });
 
 /**
@@ -72,7 +75,11 @@ async function main(): Promise<void> {
   const stateDir = path.resolve(env.ALTIPLANO_STATE_DIR);
   await mkdir(stateDir, { recursive: true });
   const adminKey = await readOrCreate(path.join(stateDir, "admin-key"), () => `sk-admin-${randomBytes(18).toString("base64url")}`);
+  // Kept, so a restart does not sign everyone out of the web page.
+  const sessionSecret = await readOrCreate(path.join(stateDir, "session-secret"), () => randomBytes(32).toString("base64url"));
   const started = Date.now();
+  // The web page's files, which the gateway serves at /.
+  await buildWeb();
   console.log(`Starting Altiplano: ${env.ALTIPLANO_SIMS} simulated GPU workers per pool model and the gateway (workerd via ${process.env.ALTIPLANO_RUNTIME === "wrangler" ? "wrangler dev" : "Miniflare"}, local D1)…`);
   const known = Object.keys(unstable_readConfig({ config: "wrangler.toml" }).vars ?? {});
   const vars = { MODELS: LOCAL_MODELS, ...gatewayVarsFrom({ devVars: await readDevVars(".dev.vars"), env: process.env, knownVars: known }) };
@@ -89,6 +96,8 @@ async function main(): Promise<void> {
     stateDir: path.join(stateDir, "wrangler"),
     port: env.ALTIPLANO_PORT,
     adminKey,
+    sessionSecret,
+    publicDemo: env.ALTIPLANO_PUBLIC_DEMO,
   });
   const userKey = await keptKey(stack, path.join(stateDir, "user-key"), async () => stack.userKey);
   let bot: RunningBot | null;
@@ -103,6 +112,7 @@ async function main(): Promise<void> {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`
 Altiplano is running (started in ${seconds} s). The GPU workers are simulators, not a model.
+Web:       ${stack.url}/  (sign in with the API key below${env.ALTIPLANO_PUBLIC_DEMO ? ", or chat without one: public demo mode is on" : ""})
 Gateway:   ${stack.url}
 API key:   ${userKey}
 Admin key: ${adminKey}

@@ -75,6 +75,13 @@ export async function applyMigrations(stateDir: string, verbose = false): Promis
   if (code !== 0) throw new Error(`wrangler d1 migrations apply failed (${code}):\n${output()}`);
 }
 
+/** Runs SQL against the local database in `stateDir` with wrangler itself (before the gateway starts). */
+export async function executeLocalSql(stateDir: string, sql: string, verbose = false): Promise<void> {
+  const child = runWrangler(["d1", "execute", "altiplano", "--local", "--persist-to", stateDir, "--command", sql], { cwd: ROOT, verbose });
+  const output = collectOutput(child);
+  const code = await waitForExit(child);
+  if (code !== 0) throw new Error(`wrangler d1 execute failed (${code}):\n${output()}`);
+}
 
 const GATEWAY_READY_TIMEOUT_MS = 90_000;
 

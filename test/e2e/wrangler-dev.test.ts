@@ -25,3 +25,33 @@ it("serves a chat completion and a stream under wrangler dev", async () => {
   for await (const chunk of stream) streamed += chunk.choices[0]?.delta.content ?? "";
   expect(streamed).toBe("stream over wrangler");
 });
+
+it("serves the web page from static assets with its security headers, and signs in by cookie, under wrangler dev", async () => {
+  const page = await fetch(`${stack.url}/`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get("content-type")).toContain("text/html");
+  expect(page.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+  const html = await page.text();
+  const script = /<script type="module" src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+  expect(script).toBeDefined();
+  const asset = await fetch(`${stack.url}${script}`);
+  expect(asset.status).toBe(200);
+  expect(asset.headers.get("content-type")).toContain("javascript");
+  expect(asset.headers.get("x-content-type-options")).toBe("nosniff");
+  await asset.arrayBuffer();
+
+  // The Origin the page's own fetches carry: the check must hold under wrangler dev's proxy too.
+  const signIn = await fetch(`${stack.url}/auth/session`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: stack.url },
+    body: JSON.stringify({ api_key: stack.userKey }),
+  });
+  expect(signIn.status).toBe(200);
+  const cookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
+  const created = await fetch(`${stack.url}/v1/conversations`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: stack.url, cookie },
+    body: JSON.stringify({ metadata: { title: "from the page" } }),
+  });
+  expect(created.status).toBe(201);
+});

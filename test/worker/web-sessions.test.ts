@@ -236,3 +236,24 @@ describe("public demo mode", () => {
     expect(out.headers.get("set-cookie")).toMatch(/^altiplano_visitor=; Path=\/; Max-Age=0;/);
   });
 });
+
+describe("the pages", () => {
+  it.each(["/", "/share/shr_abc", "/assets/"])("%s carries a strict CSP, nosniff and no framing", async (path) => {
+    const res = await request({}, "GET", path, { origin: null });
+    await res.arrayBuffer();
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain("unsafe-inline");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("serves the chat page and the share page as HTML", async () => {
+    for (const path of ["/", "/share/shr_abc"]) {
+      const res = await request({}, "GET", path, { origin: null });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toContain("text/html");
+      expect(await res.text()).toMatch(/^<!doctype html>/i);
+    }
+  });
+});
