@@ -79,16 +79,24 @@ export async function sendMessage(page: Page, text: string): Promise<void> {
   await box.press("Enter");
 }
 
-/** Waits until the transcript ends with a reply that is no longer streaming. */
+/**
+ * Waits until the transcript ends with a reply that is no longer streaming; throws the page's
+ * error instead if one shows (dismiss an earlier error before sending, or it counts).
+ */
 export async function waitForAnswer(page: Page, timeoutMs = 30_000): Promise<void> {
-  await page.waitForFunction(
+  const outcome = await page.waitForFunction(
     () => {
+      const banner = document.querySelector(".banner");
+      if (banner) return { error: banner.textContent ?? "" };
       const last = Array.from(document.querySelectorAll('[role="log"] article')).pop();
-      return last !== undefined && last.classList.contains("assistant") && !last.hasAttribute("aria-busy");
+      const done = last !== undefined && last.classList.contains("assistant") && !last.hasAttribute("aria-busy");
+      return done ? { error: null } : false;
     },
     undefined,
     { timeout: timeoutMs },
   );
+  const { error } = (await outcome.jsonValue()) as { error: string | null };
+  if (error !== null) throw new Error(`the page showed an error instead of an answer: ${error}`);
 }
 
 const SCREENSHOT_DIR = path.resolve(import.meta.dirname, "../../docs/screenshots");

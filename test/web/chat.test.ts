@@ -11,13 +11,24 @@ import { ConversationApi } from "../e2e/conversation-api.js";
 import { conversationIdOf, launchBrowser, maybeScreenshot, openPage, sendMessage, signIn, startWebStack, transcript, waitForAnswer } from "./browser.js";
 
 const MODEL = "vicuna-13b-v1.5";
+/** A second model with a tiny window, so a few turns overflow it and old ones are dropped. */
+const TINY = "vicuna-tiny";
+const MODELS = [
+  { id: MODEL, template: "vicuna_v1.1", contextLength: 4096, defaultMaxTokens: 512 },
+  { id: TINY, template: "vicuna_v1.1", contextLength: 320, defaultMaxTokens: 48 },
+];
 let stack: Stack;
 let browser: Browser;
 let api: ConversationApi;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
-    startWebStack({ sims: 1, sim: { reply: "echo", ttftBaseMs: 20, prefillMsPerToken: 0, itlMs: 15, itlJitterMs: 0 } }),
+    startWebStack({
+      sims: 1,
+      models: [MODEL, TINY],
+      sim: { reply: "echo", ttftBaseMs: 20, prefillMsPerToken: 0, itlMs: 15, itlJitterMs: 0 },
+      vars: { MODELS: JSON.stringify(MODELS) },
+    }),
     launchBrowser(),
   ]);
   api = new ConversationApi(stack.url, stack.userKey);
@@ -271,7 +282,7 @@ describe("the chat page", () => {
 
     const visitor = await openPage(browser);
     await visitor.page.goto(url);
-    await visitor.page.getByRole("heading", { level: 1, name: "Share this: `llamas` live in the **Andes**." }).waitFor();
+    await visitor.page.getByRole("heading", { level: 1, name: "Share this: llamas live in the Andes." }).waitFor();
     expect(await visitor.page.getByText(`Answered by ${MODEL}`).count()).toBe(1);
     const shared = visitor.page.getByRole("log");
     expect(await shared.locator("article").count()).toBe(2);
@@ -288,5 +299,22 @@ describe("the chat page", () => {
     await visitor.page.reload();
     await visitor.page.getByRole("heading", { name: "This link does not work" }).waitFor();
     await visitor.context.close();
+  });
+
+  it("starts a chat with the chosen model and system prompt, and says when old turns were dropped to fit its window", async () => {
+    const { page } = await signedInPage();
+    const picker = page.getByRole("combobox", { name: "Model" });
+    await expect.poll(async () => picker.locator("option").allTextContents()).toEqual([MODEL, TINY]);
+    await picker.selectOption(TINY);
+    await page.getByRole("textbox", { name: "System prompt (optional)" }).fill("Answer briefly.");
+    const notices = page.getByRole("log").locator(".note");
+    for (let turn = 1; turn <= 4 && (await notices.count()) === 0; turn++) {
+      await sendMessage(page, `Turn ${turn}: ${words(40, "filler")}`);
+      await waitForAnswer(page);
+    }
+    expect(await notices.last().textContent()).toMatch(/^\d+ older messages? (was|were) left out of this answer's context to fit the model's window\.$/);
+    expect(await lastReply(page).getAttribute("aria-label")).toBe(TINY);
+    const stored = await api.get(conversationIdOf(page));
+    expect(stored).toMatchObject({ model: TINY, system_prompt: "Answer briefly." });
   });
 });

@@ -67,7 +67,7 @@ export async function listConversations(after?: string): Promise<{ data: Convers
   return { data: page.data, hasMore: page.has_more };
 }
 
-export const createConversation = (body: { model: string; system_prompt?: string }): Promise<Conversation> =>
+export const createConversation = (body: { model?: string; system_prompt?: string }): Promise<Conversation> =>
   json(ConversationSchema, "POST", "/v1/conversations", body);
 export const getConversation = (id: string): Promise<ConversationWithMessages> => json(ConversationWithMessagesSchema, "GET", conv(id));
 export const updateMetadata = (id: string, metadata: Record<string, string>): Promise<Conversation> =>

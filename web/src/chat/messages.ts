@@ -31,9 +31,15 @@ export function newMessage(role: UiMessage["role"], content: string, status: UiM
   return { key: localKey(), id: null, role, content, status, feedback: null, droppedMessages: 0, error: null };
 }
 
-/** A title for a new conversation from its first message: one line, at most `maxChars`. */
+/** A title from a text: its first non-empty line without Markdown's markers, at most `maxChars`. */
 export function titleFrom(text: string, maxChars = 60): string {
-  const line = text.replace(/\s+/g, " ").trim();
+  const firstLine = text.split("\n").find((l) => l.trim() !== "" && !l.trim().startsWith("```")) ?? text;
+  const plain = firstLine
+    .replace(/^\s*(?:#{1,6}\s|>\s?|[-*+]\s|\d+[.)]\s)/, "")
+    .replace(/[*_`~]/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+  const line = plain === "" ? text.replace(/\s+/g, " ").trim() : plain;
   return line.length <= maxChars ? line : `${line.slice(0, maxChars - 1).trimEnd()}…`;
 }
 

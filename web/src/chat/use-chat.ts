@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api/client.js";
-import { errorWords, isSignedOut } from "../api/errors.js";
+import { ApiError, errorWords, isSignedOut } from "../api/errors.js";
 import type { Conversation, MessageFeedback } from "../api/schemas.js";
 import { fromStored, newMessage, titleFrom, type UiMessage } from "./messages.js";
 import { conversationIdFromUrl, showConversationInUrl } from "./route.js";
@@ -129,7 +129,8 @@ export function useChat(options: { onSignedOut: () => void }): Chat {
         setCurrent(null);
         setMessages([]);
         showConversationInUrl(null, { replace: true });
-        fail(err);
+        if (err instanceof ApiError && err.status === 404) setNotice("That chat was not found: it may have been deleted, or it belongs to someone else.");
+        else fail(err);
       } finally {
         setLoading(false);
       }
@@ -222,7 +223,11 @@ export function useChat(options: { onSignedOut: () => void }): Chat {
     if (conversation === null) {
       try {
         const system = settings.systemPrompt.trim();
-        conversation = await api.createConversation({ model: settings.model, ...(system !== "" ? { system_prompt: system } : {}) });
+        // No model chosen yet (the list still loading): the gateway's default model answers.
+        conversation = await api.createConversation({
+          ...(settings.model !== "" ? { model: settings.model } : {}),
+          ...(system !== "" ? { system_prompt: system } : {}),
+        });
       } catch (err) {
         fail(err, { model: settings.model });
         return false;
@@ -263,7 +268,7 @@ export function useChat(options: { onSignedOut: () => void }): Chat {
   const rename = async (title: string): Promise<void> => {
     if (current === null) return;
     const { title: _old, ...rest } = current.metadata;
-    const metadata = title.trim() === "" ? rest : { ...rest, title: titleFrom(title, 200) };
+    const metadata = title.trim() === "" ? rest : { ...rest, title: title.replace(/\s+/g, " ").trim().slice(0, 200) };
     try {
       replaceConversation(await api.updateMetadata(current.id, metadata));
     } catch (err) {
