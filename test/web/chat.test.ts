@@ -86,6 +86,20 @@ describe("the chat page", () => {
     await context.close();
   });
 
+  it("sends the visitor back to sign in, in words, when the session ends in another tab", async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, stack.url, stack.userKey);
+    const otherTab = await context.newPage();
+    await otherTab.goto(`${stack.url}/`);
+    await otherTab.getByRole("button", { name: "Sign out" }).click();
+    await otherTab.getByLabel("API key").waitFor();
+
+    await sendMessage(page, "Are you still there?");
+    await page.getByLabel("API key").waitFor();
+    expect(await page.getByRole("status").textContent()).toBe("Your session has ended. Sign in again.");
+    await context.close();
+  });
+
   it("shows the answer growing while it streams, then the whole reply", async () => {
     const { page, problems } = await signedInPage();
     const text = words(80);
@@ -156,7 +170,7 @@ describe("the chat page", () => {
 
   it("Regenerate replaces the last reply (here a stopped one) with a new, whole one", async () => {
     const { page } = await signedInPage();
-    const text = words(120, "llama");
+    const text = words(60, "llama");
     await sendMessage(page, text);
     await expect.poll(() => lastReply(page).locator(".markdown").textContent(), { timeout: 10_000 }).toMatch(/llama\d/);
     await page.getByRole("button", { name: "Stop", exact: true }).click();
@@ -208,8 +222,16 @@ describe("the chat page", () => {
 
   it("a thumbs-up is stored with the message and read back through the API", async () => {
     const { page } = await signedInPage();
-    await sendMessage(page, "Rate this answer");
+    // Typed key by key: Shift+Enter makes a newline, Enter sends.
+    const box = page.getByRole("textbox", { name: "Message" });
+    await box.pressSequentially("Rate this");
+    await box.press("Shift+Enter");
+    await box.pressSequentially("answer");
+    expect(await page.getByRole("log").count()).toBe(0);
+    await box.press("Enter");
     await waitForAnswer(page);
+    expect((await transcript(page))[0]).toEqual({ author: "You", text: "Rate this\nanswer" });
+    expect(await box.inputValue()).toBe("");
     const up = lastReply(page).getByRole("button", { name: "Thumbs up" });
     expect(await up.getAttribute("aria-pressed")).toBe("false");
     await up.click();

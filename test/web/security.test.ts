@@ -180,4 +180,23 @@ describe("the page is safe and usable", () => {
       await context.close();
     }
   });
+
+  it("follows the system's light or dark theme until the toggle picks one, and remembers the pick", async () => {
+    const { page, context } = await openPage(browser, { colorScheme: "dark" });
+    await page.goto(`${stack.url}/`);
+    await page.getByLabel("API key").waitFor();
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const darkBackground = await background();
+    await signIn(page, stack.url, stack.userKey);
+    const toggle = page.getByRole("button", { name: "Dark theme" });
+    expect(await toggle.getAttribute("aria-pressed")).toBe("true");
+    await toggle.click();
+    expect(await toggle.getAttribute("aria-pressed")).toBe("false");
+    const lightBackground = await background();
+    expect(lightBackground).not.toBe(darkBackground);
+    await page.reload();
+    await page.getByRole("button", { name: "Dark theme" }).waitFor();
+    expect(await background()).toBe(lightBackground);
+    await context.close();
+  });
 });

@@ -9,7 +9,7 @@ export function ThemeToggle() {
   return (
     <button
       type="button"
-      class="icon-button"
+      class="icon-button theme-toggle"
       aria-label="Dark theme"
       title={dark ? "Switch to the light theme" : "Switch to the dark theme"}
       aria-pressed={dark}
