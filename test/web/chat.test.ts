@@ -339,4 +339,27 @@ describe("the chat page", () => {
     const stored = await api.get(conversationIdOf(page));
     expect(stored).toMatchObject({ model: TINY, system_prompt: "Answer briefly." });
   });
+
+  it("says so in words when no GPU worker serves the chat's model, and the message goes back in the box", async () => {
+    const { page } = await signedInPage();
+    await page.getByRole("combobox", { name: "Model" }).selectOption(TINY);
+    await sendMessage(page, "Hello, tiny model");
+    await waitForAnswer(page);
+
+    const tinyWorker = stack.workers.find((w) => w.model === TINY)!;
+    await tinyWorker.kill();
+    await expect.poll(async () => (await stack.pool()).workers.some((w) => w.id === tinyWorker.id && w.state === "ready"), { timeout: 15_000 }).toBe(false);
+    try {
+      await sendMessage(page, "Anyone there?");
+      const banner = page.getByRole("alert");
+      await expect.poll(() => banner.textContent(), { timeout: 15_000 }).toContain(`No GPU workers are available for ${TINY} right now.`);
+      expect(await banner.textContent()).not.toContain("{");
+      expect(await page.getByRole("textbox", { name: "Message" }).inputValue()).toBe("Anyone there?");
+      expect((await transcript(page)).length).toBe(2);
+    } finally {
+      // Back to a full pool, so the file's other tests do not depend on running before this one.
+      await stack.addWorker(`${tinyWorker.id}-again`, { model: TINY });
+      await stack.waitForReady([`${tinyWorker.id}-again`]);
+    }
+  });
 });
