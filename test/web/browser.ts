@@ -6,7 +6,6 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
-import { buildWeb } from "../../web/build.js";
 import { startStack, type Stack, type StackOptions } from "../../scripts/stack.js";
 
 /**
@@ -33,9 +32,11 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: await sparticuz.executablePath(), headless: true, args: CHROMIUM_ARGS });
 }
 
-/** Builds the web app (as `npm start` does) and starts a stack that serves it. */
-export async function startWebStack(options: StackOptions): Promise<Stack> {
-  await buildWeb();
+/**
+ * Starts a stack whose gateway serves the web app. The page is built once per test run by
+ * vitest.config.ts (as `npm start` builds it before starting).
+ */
+export function startWebStack(options: StackOptions): Promise<Stack> {
   return startStack(options);
 }
 
