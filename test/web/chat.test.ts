@@ -338,6 +338,8 @@ describe("the chat page", () => {
     expect(await lastReply(page).getAttribute("aria-label")).toBe(TINY);
     const stored = await api.get(conversationIdOf(page));
     expect(stored).toMatchObject({ model: TINY, system_prompt: "Answer briefly." });
+    await page.getByRole("log").getByText("System prompt", { exact: true }).click();
+    expect(await page.getByRole("log").getByText("Answer briefly.").isVisible()).toBe(true);
   });
 
   it("says so in words when no GPU worker serves the chat's model, and the message goes back in the box", async () => {

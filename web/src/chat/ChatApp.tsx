@@ -101,7 +101,7 @@ export function ChatApp({ session, onSignOut, onSignedOut }: { session: SessionV
               <NewChatOptions models={models} settings={settings} onChange={setSettings} />
             </div>
           ) : (
-            <Transcript messages={chat.messages} modelName={modelName} busy={chat.busy} onEdit={chat.editAndResend} onFeedback={chat.setFeedback} />
+            <Transcript messages={chat.messages} systemPrompt={chat.current?.system_prompt ?? null} modelName={modelName} busy={chat.busy} onEdit={chat.editAndResend} onFeedback={chat.setFeedback} />
           )}
           <Composer busy={chat.busy} canRegenerate={canRegenerate} onSend={(text) => chat.send(text, settings)} onStop={chat.stop} onRegenerate={() => void chat.regenerate()} />
         </main>

@@ -11,6 +11,7 @@ const NEAR_BOTTOM_PX = 80;
 
 export function Transcript(props: {
   messages: UiMessage[];
+  systemPrompt: string | null;
   modelName: string;
   busy: boolean;
   onEdit: (key: string, text: string) => Promise<boolean>;
@@ -41,6 +42,12 @@ export function Transcript(props: {
       }}
     >
       <div class="transcript-inner">
+        {props.systemPrompt && (
+          <details class="system-prompt">
+            <summary>System prompt</summary>
+            <p>{props.systemPrompt}</p>
+          </details>
+        )}
         {props.messages.map((m, i) => (
           <MessageView
             key={m.key}

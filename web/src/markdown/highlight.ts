@@ -24,8 +24,11 @@ import yaml from "highlight.js/lib/languages/yaml";
 const LANGUAGES = { bash, c, cpp, css, diff, go, java, javascript, json, markdown, python, rust, shell, sql, typescript, xml, yaml };
 for (const [name, language] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, language);
 
-/** Longest code the page tries to guess the language of; beyond it, unlabelled code stays plain. */
-const AUTO_DETECT_MAX_CHARS = 20_000;
+/**
+ * Longest code the page tries to guess the language of (guessing runs every registered grammar,
+ * on every frame of a streaming reply); beyond it, unlabelled code stays plain.
+ */
+const AUTO_DETECT_MAX_CHARS = 5_000;
 
 /**
  * Highlighted HTML for a code block (hljs escapes the text) and the language used: the fence's
