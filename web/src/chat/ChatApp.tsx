@@ -1,7 +1,7 @@
 /** The signed-in chat page: top bar, conversation drawer, the open chat and the message box. */
 import { useEffect, useState } from "preact/hooks";
 import * as api from "../api/client.js";
-import { isSignedOut } from "../api/errors.js";
+import { errorWords, isSignedOut } from "../api/errors.js";
 import type { SessionView } from "../api/schemas.js";
 import { ChatHeader } from "../components/ChatHeader.js";
 import { Composer } from "../components/Composer.js";
@@ -16,6 +16,7 @@ import { useChat, type NewChatSettings } from "./use-chat.js";
 export function ChatApp({ session, onSignOut, onSignedOut }: { session: SessionView & { signed_in: true }; onSignOut: () => void; onSignedOut: () => void }) {
   const chat = useChat({ onSignedOut });
   const [models, setModels] = useState<string[]>([]);
+  const [modelsError, setModelsError] = useState<string | null>(null);
   const [settings, setSettings] = useState<NewChatSettings>({ model: "", systemPrompt: "" });
   const [drawerOpen, setDrawerOpen] = useState(false);
   const [shareOpen, setShareOpen] = useState(false);
@@ -27,7 +28,7 @@ export function ChatApp({ session, onSignOut, onSignedOut }: { session: SessionV
         setModels(ids);
         setSettings((s) => (s.model === "" && ids[0] ? { ...s, model: ids[0] } : s));
       })
-      .catch((err: unknown) => (isSignedOut(err) ? onSignedOut() : undefined));
+      .catch((err: unknown) => (isSignedOut(err) ? onSignedOut() : setModelsError(`The model list did not load (${errorWords(err)}); a new chat uses the gateway's default model.`)));
   }, [onSignedOut]);
 
   useEffect(() => {
@@ -76,6 +77,7 @@ export function ChatApp({ session, onSignOut, onSignedOut }: { session: SessionV
           }}
           onNewChat={() => {
             setDrawerOpen(false);
+            setSettings((s) => ({ ...s, systemPrompt: "" }));
             chat.newChat();
           }}
           onLoadMore={() => void chat.loadMore()}
@@ -98,7 +100,7 @@ export function ChatApp({ session, onSignOut, onSignedOut }: { session: SessionV
           )}
           {chat.current === null && chat.messages.length === 0 && !chat.loading ? (
             <div class="transcript empty">
-              <NewChatOptions models={models} settings={settings} onChange={setSettings} />
+              <NewChatOptions models={models} modelsError={modelsError} settings={settings} onChange={setSettings} />
             </div>
           ) : (
             <Transcript messages={chat.messages} systemPrompt={chat.current?.system_prompt ?? null} modelName={modelName} busy={chat.busy} onEdit={chat.editAndResend} onFeedback={chat.setFeedback} />

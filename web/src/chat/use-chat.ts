@@ -158,8 +158,9 @@ export function useChat(options: { onSignedOut: () => void }): Chat {
   }, [refreshList, open]);
 
   /**
-   * Streams one turn into a new assistant message after `before` (+ `userText` when sending).
-   * Text is applied at most once per animation frame, so a fast stream does not re-render per token.
+   * Streams one turn into a new assistant message after `before` (and the user's message, when
+   * sending); `restore` is the transcript to put back if the gateway refuses the turn. Text is
+   * applied at most once per animation frame, so a fast stream does not re-render per token.
    */
   const runTurn = async (
     conversation: Conversation,
@@ -194,6 +195,11 @@ export function useChat(options: { onSignedOut: () => void }): Chat {
           frame ??= requestAnimationFrame(flush);
         },
       });
+      if (end.finishReason === null) {
+        // The connection closed without the stream's end: the gateway keeps what arrived.
+        patchMessage(reply.key, { content: text, status: "failed", error: "The answer was cut off: the connection closed before it finished." });
+        return "failed";
+      }
       patchMessage(reply.key, { content: text, status: end.finishReason === "length" ? "length" : "complete" });
       return "done";
     } catch (err) {

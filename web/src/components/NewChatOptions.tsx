@@ -1,7 +1,7 @@
 /** A new chat's settings, before its first message: the model and an optional system prompt. */
 import type { NewChatSettings } from "../chat/use-chat.js";
 
-export function NewChatOptions(props: { models: string[]; settings: NewChatSettings; onChange: (settings: NewChatSettings) => void }) {
+export function NewChatOptions(props: { models: string[]; modelsError: string | null; settings: NewChatSettings; onChange: (settings: NewChatSettings) => void }) {
   const { settings } = props;
   return (
     <section class="new-chat-options" aria-label="New chat settings">
@@ -14,6 +14,7 @@ export function NewChatOptions(props: { models: string[]; settings: NewChatSetti
           </option>
         ))}
       </select>
+      {props.modelsError && <p class="small error">{props.modelsError}</p>}
       <label for="system-prompt">System prompt (optional)</label>
       <textarea
         id="system-prompt"
