@@ -21,7 +21,7 @@ describe("405 method_not_allowed", () => {
     ["GET", "/v1/chat/completions", "POST"],
     ["DELETE", "/v1/usage", "GET, HEAD"],
     ["PUT", "/v1/conversations", "GET, HEAD, POST"],
-    ["PATCH", "/v1/conversations/conv_abc", "DELETE, GET, HEAD"],
+    ["PATCH", "/v1/conversations/conv_abc", "DELETE, GET, HEAD, POST"],
     ["GET", "/v1/conversations/conv_abc/messages", "POST"],
     ["POST", "/v1/models", "GET, HEAD"],
     ["DELETE", "/v1/models/org/some-model", "GET, HEAD"],
