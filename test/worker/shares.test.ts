@@ -5,6 +5,8 @@ import { z } from "zod";
 import { appendMessages, seedConversationWith } from "./conversation-seed.js";
 import { BASE, call, expectOpenAIError, seedKey } from "./helpers.js";
 
+// Strict copies of the wire shapes, nested objects included: a field the wire schemas would let
+// through (a key, an end user, metadata, an id) fails these tests.
 const ShareBody = z
   .object({
     object: z.literal("conversation.share"),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clearCookie, readCookie, setCookie } from "../../workers/web/cookies.js";
+import { clearCookie, readCookie, setCookie, withoutCookie } from "../../workers/web/cookies.js";
 import { visitorIdOf, visitorPayload } from "../../workers/web/cookie-auth.js";
 import { isSameOriginWrite } from "../../workers/web/same-origin.js";
 import { signValue, verifyValue } from "../../workers/web/signed-token.js";
@@ -15,6 +15,17 @@ describe("reading cookies", () => {
     ["a value holding '='", "a=b=c", "a", "b=c"],
   ])("%s", (_name, header, name, expected) => {
     expect(readCookie(header, name)).toBe(expected);
+  });
+});
+
+describe("dropping one cookie from a header", () => {
+  it.each([
+    ["the named one goes, the others stay", "a=1; altiplano_session=x; b=2", "a=1; b=2"],
+    ["a name that only ends the same stays", "xaltiplano_session=1", "xaltiplano_session=1"],
+    ["a header of only that cookie is empty", "altiplano_session=x", ""],
+  ])("%s", (_name, header, expected) => {
+    expect(readCookie(withoutCookie(header, "altiplano_session"), "altiplano_session")).toBeNull();
+    expect((withoutCookie(header, "altiplano_session") ?? "").split(";").map((p) => p.trim()).filter(Boolean).join("; ")).toBe(expected);
   });
 });
 

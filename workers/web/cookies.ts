@@ -22,6 +22,15 @@ export function readCookie(header: string | undefined | null, name: string): str
   return null;
 }
 
+/** A Cookie header without cookie `name` (what the browser will send once that cookie is cleared). */
+export function withoutCookie(header: string | undefined | null, name: string): string | undefined {
+  if (!header) return undefined;
+  return header
+    .split(";")
+    .filter((part) => part.slice(0, Math.max(0, part.indexOf("="))).trim() !== name)
+    .join(";");
+}
+
 export interface CookieOptions {
   /** Seconds until the browser drops it; 0 deletes it. */
   maxAgeSeconds: number;

@@ -11,7 +11,7 @@ import { resolveCaller } from "../auth/middleware.js";
 import { sha256Hex } from "../auth/key-material.js";
 import { GatewayError, notFound, unauthorized } from "../errors.js";
 import { readJsonBody } from "../http/json-body.js";
-import { clearCookie, SESSION_COOKIE, setCookie, VISITOR_COOKIE } from "./cookies.js";
+import { clearCookie, SESSION_COOKIE, setCookie, VISITOR_COOKIE, withoutCookie } from "./cookies.js";
 import {
   cookieCaller,
   demoKeyCaller,
@@ -108,11 +108,3 @@ export const sessionRoutes = new Hono<AppEnv>()
     c.header("set-cookie", setCookie(VISITOR_COOKIE, value, { maxAgeSeconds: getWebConfig(c.env).visitorTtlMs / 1000, secure: secure(c) }));
     return c.json(view({ ...key, via: "visitor" }, true));
   });
-
-/** A Cookie header without cookie `name` (to read what is left after signing out). */
-function withoutCookie(header: string | undefined, name: string): string | undefined {
-  return header
-    ?.split(";")
-    .filter((part) => part.split("=")[0]?.trim() !== name)
-    .join(";");
-}
