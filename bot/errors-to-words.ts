@@ -23,6 +23,10 @@ export function errorToWords(error: unknown): string {
     if (code === "overloaded") return "All the GPUs are busy right now. Please try again in a minute.";
     return "No GPU is available to answer right now. Please try again in a few minutes.";
   }
+  // Arena battles (`/arena` and its vote buttons).
+  if (code === "already_voted") return "You already voted on this battle; each battle takes one vote.";
+  if (code === "battle_not_votable") return "One of the answers in this battle failed, so it can't be voted on. Ask again with `/arena`.";
+  if (code === "battle_not_found") return "I can't find this battle any more. Ask again with `/arena`.";
   if (status === 409) return "I'm still answering the previous message here. Send yours again when I'm done.";
   if (status === 413) return "That's too long for me to read in one go. Try a shorter message, or `/reset` to start fresh.";
   if (status === 404) return "I lost track of this conversation. Send your message again, or `/reset` to start fresh.";
