@@ -36,7 +36,7 @@ export interface ArenaVoteButton {
 }
 
 const SNOWFLAKE_RE = /^\d{1,20}$/;
-/** Battle ids are the gateway's `prefix_base64url`; anything else is not ours. */
+/** Battle ids are the gateway's `battle_` + base64url; anything else is not ours. */
 const BATTLE_ID_RE = /^[A-Za-z0-9_-]+$/;
 
 /** The custom_id of one vote button; throws if it would not fit Discord's 100 characters. */

@@ -150,13 +150,17 @@ export class GatewayClient {
     return ArenaTurnResultSchema.parse(await res.json());
   }
 
-  /** Votes on a battle as `user`; the answer names both models. A repeat is a 409 `already_voted`. */
+  /**
+   * Votes on a battle as `user`; the answer names both models. A repeat is a 409 `already_voted`;
+   * a 409 `battle_busy` (its last turn still being stored) stored nothing and is asked again.
+   */
   async voteBattle(args: { battleId: string; winner: ArenaWinner; user: string }): Promise<ArenaBattle> {
     const res = await this.#call({
       method: "POST",
       path: `/v1/arena/battles/${encodeURIComponent(args.battleId)}/vote`,
       body: { winner: args.winner, user: args.user },
       safety: "unsafe",
+      waitWhileBusy: "battle_busy",
     });
     return ArenaBattleSchema.parse(await res.json());
   }
@@ -172,7 +176,7 @@ export class GatewayClient {
   }
 
   async #stream(path: string, body: TurnBody | RegenerateBody, signal?: AbortSignal): Promise<TurnStream> {
-    const res = await this.#call({ method: "POST", path, body: { ...body, stream: true }, safety: "unsafe", signal, waitWhileBusy: true });
+    const res = await this.#call({ method: "POST", path, body: { ...body, stream: true }, safety: "unsafe", signal, waitWhileBusy: "conversation_busy" });
     if (!res.body) throw new GatewayCallError({ message: "turn response has no body", status: 502 });
     return {
       conversationId: res.headers.get(TURN_HEADERS.conversationId),
@@ -181,7 +185,15 @@ export class GatewayClient {
     };
   }
 
-  async #call(args: { method: string; path: string; body?: unknown; safety: Safety; signal?: AbortSignal; waitWhileBusy?: boolean }): Promise<Response> {
+  async #call(args: {
+    method: string;
+    path: string;
+    body?: unknown;
+    safety: Safety;
+    signal?: AbortSignal;
+    /** A 409 with this code stored nothing: ask again after Retry-After, for up to BUSY_WAIT_MAX_MS in all. */
+    waitWhileBusy?: "conversation_busy" | "battle_busy";
+  }): Promise<Response> {
     let busyWaitedMs = 0;
     for (let attempt = 1; ; attempt++) {
       let res: Response;
@@ -206,7 +218,7 @@ export class GatewayClient {
       }
       if (res.ok) return res;
       const error = await errorFromResponse(res);
-      if (args.waitWhileBusy === true && error.status === 409 && error.code === "conversation_busy") {
+      if (args.waitWhileBusy !== undefined && error.status === 409 && error.code === args.waitWhileBusy) {
         const delayMs = error.retryAfterSeconds !== null && error.retryAfterSeconds > 0 ? error.retryAfterSeconds * 1000 : BUSY_RETRY_DEFAULT_MS;
         if (busyWaitedMs + delayMs <= BUSY_WAIT_MAX_MS) {
           busyWaitedMs += delayMs;

@@ -21,7 +21,7 @@ import { GatewayCallError } from "../../bot/gateway-error.js";
 import { openFenceAtEnd } from "../../bot/split-message.js";
 
 const ASKER = "123456789012345678";
-const BATTLE = "bat_Ab3-_xYz0123456789Q";
+const BATTLE = "battle_Ab3-_xYz01234567";
 
 describe("vote button custom ids", () => {
   const winners: ArenaWinner[] = ["a", "b", "tie", "bothbad"];
@@ -38,8 +38,8 @@ describe("vote button custom ids", () => {
     expect(longest).toHaveLength(CUSTOM_ID_MAX_CHARS);
     expect(decodeVoteId(longest)?.battleId).toBe("b".repeat(room));
     expect(() => encodeVoteId({ battleId: "b".repeat(room + 1), askerId: asker, winner: "bothbad" })).toThrow(/over Discord's 100/);
-    // The gateway's ids (`bat_` + 16 base64url characters) leave plenty of room.
-    expect(encodeVoteId({ battleId: "bat_0123456789abcdef", askerId: asker, winner: "bothbad" }).length).toBeLessThan(70);
+    // The gateway's ids (`battle_` + 16 base64url characters) leave plenty of room.
+    expect(encodeVoteId({ battleId: "battle_0123456789abcdef", askerId: asker, winner: "bothbad" }).length).toBeLessThan(70);
   });
 
   it.each([
@@ -52,7 +52,7 @@ describe("vote button custom ids", () => {
     ["no battle id", `altiplano:arena:a:${ASKER}:`],
     ["no asker", `altiplano:arena:a::${BATTLE}`],
     ["an extra part", `altiplano:arena:a:${ASKER}:${BATTLE}:x`],
-    ["a battle id with a slash", `altiplano:arena:a:${ASKER}:bat_../x`],
+    ["a battle id with a slash", `altiplano:arena:a:${ASKER}:battle_../x`],
     ["over 100 characters", `altiplano:arena:a:${ASKER}:${"b".repeat(80)}`],
   ])("refuses %s", (_what, id) => {
     expect(decodeVoteId(id)).toBeNull();
@@ -111,6 +111,8 @@ describe("arena errors in words", () => {
   it.each<[string, GatewayCallError, string]>([
     ["already voted", err({ message: "x", status: 409, code: "already_voted" }), "You already voted on this battle; each battle takes one vote."],
     ["a side failed", err({ message: "x", status: 409, code: "battle_not_votable" }), "One of the answers in this battle failed, so it can't be voted on. Ask again with `/arena`."],
+    ["the arena lacks two serving models", err({ message: "x", status: 503, code: "arena_unavailable", retryAfterSeconds: 5 }), "The arena needs two models that can answer right now, and it doesn't have them. Please try again in a few minutes."],
+    ["still storing the last turn", err({ message: "x", status: 409, code: "battle_busy", retryAfterSeconds: 1 }), "This battle's answers are still being saved. Press your vote again in a moment."],
     ["not found (or someone else's)", err({ message: "x", status: 404, code: "battle_not_found" }), "I can't find this battle any more. Ask again with `/arena`."],
     ["a battle costs two generations: rate limited", err({ message: "x", status: 429, code: "rate_limit_exceeded", retryAfterSeconds: 30 }), "You're sending messages too quickly. Please try again in 30 s."],
   ])("%s", (_what, error, words) => {

@@ -245,6 +245,14 @@ describe("GatewayClient arena", () => {
     expect(again).toMatchObject({ status: 409, code: "already_voted" });
   });
 
+  it("asks again after Retry-After while the battle's last turn is still being stored (battle_busy)", async () => {
+    const voted = battleJson({ status: "voted", a: side("m1"), b: side("m2"), vote: { winner: "a", voted_at: 2 } });
+    const { client, calls, sleeps } = clientWith([errorJson(409, "battle_busy", { "retry-after": "1" }), json(voted)]);
+    expect((await client.voteBattle({ battleId: "bat_1", winner: "a", user: "42" })).vote?.winner).toBe("a");
+    expect(calls).toHaveLength(2);
+    expect(sleeps).toEqual([1000]);
+  });
+
   it("reads a battle as the end user", async () => {
     const { client, calls } = clientWith([json({ ...battleJson(), messages: { a: [], b: [] } })]);
     expect((await client.getBattle("bat_1", "42")).status).toBe("open");
