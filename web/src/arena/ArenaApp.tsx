@@ -82,12 +82,10 @@ export function ArenaApp({ session, onSignOut, onSignedOut }: SignedInProps) {
                   <ArenaPane key={slot} slot={slot} turns={view.turns} model={modelOf(view, slot)} picked={winner === slot} />
                 ))}
               </div>
+              <VoteBar state={state} winner={winner} voting={arena.voting} canStartOver={!streaming} onVote={(w) => void arena.vote(w)} onNewBattle={arena.newBattle} />
             </>
           )}
         </div>
-        {state !== "empty" && (
-          <VoteBar state={state} winner={winner} voting={arena.voting} canStartOver={!streaming} onVote={(w) => void arena.vote(w)} onNewBattle={arena.newBattle} />
-        )}
         {(canAsk(view) || streaming) && <ArenaComposer busy={streaming || arena.loading} followUp={state !== "empty"} onAsk={(q) => arena.ask(q, systemPrompt)} />}
       </main>
     </div>

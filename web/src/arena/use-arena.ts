@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import * as arenaApi from "../api/arena-client.js";
-import type { ArenaWinner } from "../api/arena-schemas.js";
+import type { ArenaBattle, ArenaWinner } from "../api/arena-schemas.js";
 import { ApiError, isSignedOut } from "../api/errors.js";
 import { applyEvent, arenaErrorWords, askQuestion, canAsk, emptyView, endTurn, isStreaming, viewFromStored, withBattle, type BattleView } from "./battle.js";
 import { battleIdFromUrl, showBattleInUrl } from "./route.js";
@@ -24,6 +24,23 @@ export interface Arena {
   vote(winner: ArenaWinner): Promise<void>;
   newBattle(): void;
 }
+
+/**
+ * Votes; while the gateway still counts the last turn as running (409 `battle_busy`, a moment
+ * after both answers ended) it waits as `retry-after` says and tries again, a few times.
+ */
+async function voteWhenNotBusy(battleId: string, winner: ArenaWinner): Promise<ArenaBattle> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await arenaApi.vote(battleId, winner);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 409 && err.code === "battle_busy") || attempt >= BUSY_VOTE_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5, err.retryAfterSeconds ?? 1) * 1000));
+    }
+  }
+}
+
+const BUSY_VOTE_ATTEMPTS = 4;
 
 const CUT_OFF = "The answer was cut off: the connection closed before it finished.";
 
@@ -107,7 +124,7 @@ export function useArena(options: { onSignedOut: () => void }): Arena {
     setVoting(true);
     setNotice(null);
     try {
-      const voted = await arenaApi.vote(battle.id, winner);
+      const voted = await voteWhenNotBusy(battle.id, winner);
       if (viewRef.current.battle?.id === battle.id) commit(withBattle(viewRef.current, voted), true);
     } catch (err) {
       fail(err);
