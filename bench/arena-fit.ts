@@ -20,6 +20,7 @@ import { describeOptionIssues, readBenchOptions } from "./lib/cli-config.js";
 import { fmt, markdownTable } from "./lib/markdown.js";
 import { createProgress } from "./lib/progress.js";
 import { quantile } from "./lib/stats.js";
+import { syntheticVotes } from "./lib/synthetic-votes.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 
@@ -48,23 +49,6 @@ function loadConfig(): Config {
   const parsed = ConfigSchema.safeParse({ ...fromEnv, ...fromFlags });
   if (!parsed.success) throw new Error(`invalid arena-fit benchmark configuration:\n${describeOptionIssues(parsed.error.issues)}`);
   return parsed.data;
-}
-
-/** Uniformly random pairs and slots; the winner drawn from the true ratings (ties at `tieShare`, blind to strength). */
-function syntheticVotes(trueRatings: readonly number[], count: number, tieShare: number, seed: number): ArenaVote[] {
-  const random = mulberry32(seed);
-  const m = trueRatings.length;
-  const votes: ArenaVote[] = new Array(count);
-  for (let k = 0; k < count; k++) {
-    const i = Math.floor(random() * m);
-    let j = Math.floor(random() * (m - 1));
-    if (j >= i) j++;
-    const pA = 1 / (1 + 10 ** ((trueRatings[j]! - trueRatings[i]!) / 400));
-    const tie = random() < tieShare;
-    const aWins = random() < pA;
-    votes[k] = { modelA: `model-${String(i).padStart(3, "0")}`, modelB: `model-${String(j).padStart(3, "0")}`, winner: tie ? "tie" : aWins ? "a" : "b" };
-  }
-  return votes;
 }
 
 interface Timing {

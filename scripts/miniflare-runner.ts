@@ -37,6 +37,8 @@ export interface GatewayMiniflareOptions {
 export interface RunningGatewayMiniflare {
   /** Base URL, e.g. http://127.0.0.1:8787 (no trailing slash). */
   url: string;
+  /** The gateway's D1 database, for benchmarks that seed data the API would take too long to make. */
+  database(): ReturnType<Miniflare["getD1Database"]>;
   stop(): Promise<void>;
 }
 
@@ -117,6 +119,7 @@ export async function startGatewayMiniflare(options: GatewayMiniflareOptions): P
   const url = await mf.ready;
   return {
     url: url.origin,
+    database: () => mf.getD1Database("DB"),
     stop: () => mf.dispose(),
   };
 }

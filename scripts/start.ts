@@ -31,11 +31,13 @@ const StartEnv = z.object({
 
 /**
  * The models a local stack serves unless MODELS is set: two sizes of Vicuna, each on its own
- * simulated workers, so comparisons (arena, judge) work out of the box.
+ * simulated workers, so comparisons (arena, judge) work out of the box. Both are in the arena; a
+ * vote on a battle where an answer named Vicuna or its makers is not rated.
  */
+const VICUNA_IDENTITY = ["vicuna", "lmsys", "large model systems"];
 const LOCAL_MODELS = JSON.stringify([
-  { id: "vicuna-13b-v1.5", template: "vicuna_v1.1", contextLength: 4096, defaultMaxTokens: 512 },
-  { id: "vicuna-7b-v1.5", template: "vicuna_v1.1", contextLength: 4096, defaultMaxTokens: 512 },
+  { id: "vicuna-13b-v1.5", template: "vicuna_v1.1", contextLength: 4096, defaultMaxTokens: 512, arena: { weight: 1, identityWords: VICUNA_IDENTITY } },
+  { id: "vicuna-7b-v1.5", template: "vicuna_v1.1", contextLength: 4096, defaultMaxTokens: 512, arena: { weight: 1, identityWords: VICUNA_IDENTITY } },
 ]);
 
 async function readOrCreate(file: string, make: () => string | Promise<string>): Promise<string> {

@@ -7,8 +7,8 @@
  * one request, one admission of both generations, and one place where the battle's end is known.
  */
 import { z } from "zod";
-import type { ConversationMessage, MessageStatus } from "./conversations.js";
-import type { ErrorBody, Usage } from "./openai.js";
+import { ConversationMessageSchema, MessageStatus, type ConversationMessage } from "./conversations.js";
+import { ErrorBodySchema, UsageSchema, type ErrorBody, type SameShape, type Usage } from "./openai.js";
 
 export const ArenaSlot = z.enum(["a", "b"]);
 export type ArenaSlot = z.infer<typeof ArenaSlot>;
@@ -152,3 +152,69 @@ export interface ArenaLeaderboard {
    */
   win_fractions: { models: string[]; fractions: (number | null)[][]; battles: number[][] };
 }
+
+/*
+ * Response schemas for the objects above (the OpenAPI description is built from them), checked
+ * against the interfaces at compile time so the two cannot drift apart.
+ */
+
+const ArenaSideSchema = z.object({ model: z.string().nullable(), conversation_id: z.string() });
+
+export const ArenaBattleSchema = z.object({
+  id: z.string(),
+  object: z.literal("arena.battle"),
+  status: z.enum(["open", "voted", "failed"]),
+  anonymous: z.boolean(),
+  turns: z.number().int(),
+  created_at: z.number().int(),
+  a: ArenaSideSchema,
+  b: ArenaSideSchema,
+  vote: z.object({ winner: ArenaWinner, voted_at: z.number().int() }).nullable(),
+});
+
+const ArenaReplySchema = z.object({
+  message_id: z.string().nullable(),
+  content: z.string(),
+  status: MessageStatus,
+  finish_reason: z.enum(["stop", "length"]).nullable(),
+  usage: UsageSchema.nullable(),
+  error: ErrorBodySchema.shape.error.nullable(),
+});
+
+export const ArenaTurnResultSchema = ArenaBattleSchema.extend({ replies: z.object({ a: ArenaReplySchema, b: ArenaReplySchema }) });
+
+export const ArenaBattleWithMessagesSchema = ArenaBattleSchema.extend({
+  messages: z.object({ a: z.array(ConversationMessageSchema), b: z.array(ConversationMessageSchema) }),
+});
+
+export const ArenaLeaderboardSchema = z.object({
+  object: z.literal("arena.leaderboard"),
+  computed_at: z.number().int(),
+  votes_total: z.number().int(),
+  votes_counted: z.number().int(),
+  votes_dropped: z.object({ identity_leak: z.number().int(), voter_cap: z.number().int() }),
+  anchor: z.union([z.object({ kind: z.literal("mean"), rating: z.number() }), z.object({ kind: z.literal("model"), model: z.string(), rating: z.number() })]),
+  bootstrap: z.object({ rounds: z.number().int(), seed: z.number().int(), confidence: z.number() }),
+  models: z.array(
+    z.object({
+      model: z.string(),
+      rank: z.number().int(),
+      rating: z.number(),
+      rating_low: z.number(),
+      rating_high: z.number(),
+      battles: z.number().int(),
+      wins: z.number().int(),
+      losses: z.number().int(),
+      ties: z.number().int(),
+    }),
+  ),
+  win_fractions: z.object({ models: z.array(z.string()), fractions: z.array(z.array(z.number().nullable())), battles: z.array(z.array(z.number().int())) }),
+});
+
+const arenaSchemasMatch: [
+  SameShape<z.infer<typeof ArenaBattleSchema>, ArenaBattle>,
+  SameShape<z.infer<typeof ArenaTurnResultSchema>, ArenaTurnResult>,
+  SameShape<z.infer<typeof ArenaBattleWithMessagesSchema>, ArenaBattleWithMessages>,
+  SameShape<z.infer<typeof ArenaLeaderboardSchema>, ArenaLeaderboard>,
+] = [true, true, true, true];
+void arenaSchemasMatch;

@@ -12,6 +12,7 @@ import { parseAllowedOrigins, type CorsOrigins } from "./http/cors-policy.js";
 import { DEFAULT_ENCODE_CACHE_MAX_TOKENS, setEncodeCacheMaxTokens } from "./prompt/index.js";
 import { DEFAULT_ROUTING_OPTIONS, type RoutingOptions } from "./pool/routing.js";
 import { intVar, oncePerEnv, parseVars } from "./vars.js";
+import { DEFAULT_BOOTSTRAP_ROUNDS, MIN_BOOTSTRAP_ROUNDS } from "./arena/bootstrap.js";
 
 const JsonText = <T extends z.ZodTypeAny>(schema: T) =>
   z.string().transform((text, ctx) => {
@@ -59,6 +60,15 @@ const GatewayConfigSchema = z.object({
   ROUTING_RELATIVE_LOAD_THRESHOLD: z.coerce.number().min(1).default(DEFAULT_ROUTING_OPTIONS.relativeLoadThreshold),
   ROUTING_KV_CACHE_THRESHOLD: z.coerce.number().min(0).max(1).default(DEFAULT_ROUTING_OPTIONS.kvCacheThreshold),
   ROUTING_WAITING_SHED_THRESHOLD: intVar(DEFAULT_ROUTING_OPTIONS.waitingShedThreshold),
+  /** Arena votes that count per voter per UTC day (the earliest); 0 = no cap. */
+  ARENA_MAX_VOTES_PER_VOTER_PER_DAY: intVar(100),
+  /** A leaderboard older than this is recomputed (also by the cron trigger); 0 = at every read. */
+  ARENA_LEADERBOARD_MAX_AGE_SECONDS: intVar(600),
+  /** Pins this model's rating at ARENA_ANCHOR_RATING; empty = the mean model is at ARENA_ANCHOR_RATING. */
+  ARENA_ANCHOR_MODEL: z.string().trim().max(128).optional().transform((v) => (v ? v : null)),
+  ARENA_ANCHOR_RATING: intVar(1000),
+  /** Bootstrap rounds behind the 95 % intervals. */
+  ARENA_BOOTSTRAP_ROUNDS: intVar(DEFAULT_BOOTSTRAP_ROUNDS, MIN_BOOTSTRAP_ROUNDS),
 });
 
 export interface GatewayConfig {
@@ -76,6 +86,15 @@ export interface GatewayConfig {
   /** null = CORS off. */
   corsAllowedOrigins: CorsOrigins | null;
   routing: RoutingOptions;
+  arena: ArenaSettings;
+}
+
+export interface ArenaSettings {
+  /** Infinity = no cap. */
+  maxVotesPerVoterPerDay: number;
+  leaderboardMaxAgeMs: number;
+  anchor: { model: string | null; rating: number };
+  bootstrapRounds: number;
 }
 
 /** Parses the Worker's vars once per isolate (per env object). Throws a readable error on bad config. */
@@ -105,6 +124,12 @@ export const getConfig = oncePerEnv((env: Env): GatewayConfig => {
       relativeLoadThreshold: v.ROUTING_RELATIVE_LOAD_THRESHOLD,
       kvCacheThreshold: v.ROUTING_KV_CACHE_THRESHOLD,
       waitingShedThreshold: v.ROUTING_WAITING_SHED_THRESHOLD,
+    },
+    arena: {
+      maxVotesPerVoterPerDay: v.ARENA_MAX_VOTES_PER_VOTER_PER_DAY === 0 ? Infinity : v.ARENA_MAX_VOTES_PER_VOTER_PER_DAY,
+      leaderboardMaxAgeMs: v.ARENA_LEADERBOARD_MAX_AGE_SECONDS * 1000,
+      anchor: { model: v.ARENA_ANCHOR_MODEL, rating: v.ARENA_ANCHOR_RATING },
+      bootstrapRounds: v.ARENA_BOOTSTRAP_ROUNDS,
     },
   };
   return config;

@@ -58,6 +58,12 @@ export interface Env {
   ROUTING_RELATIVE_LOAD_THRESHOLD?: string;
   ROUTING_KV_CACHE_THRESHOLD?: string;
   ROUTING_WAITING_SHED_THRESHOLD?: string;
+  /** The arena's leaderboard (workers/config.ts, workers/arena/). */
+  ARENA_MAX_VOTES_PER_VOTER_PER_DAY?: string;
+  ARENA_LEADERBOARD_MAX_AGE_SECONDS?: string;
+  ARENA_ANCHOR_MODEL?: string;
+  ARENA_ANCHOR_RATING?: string;
+  ARENA_BOOTSTRAP_ROUNDS?: string;
   /** Rate limit defaults, parsed in workers/limits/config.ts (defaults there; "unlimited" = none). */
   LIMIT_REQUESTS_PER_MINUTE?: string;
   LIMIT_TOKENS_PER_MINUTE?: string;

@@ -1,72 +1,18 @@
 /**
- * The Altiplano gateway Worker: a table of routes, one error handler, and the Durable Object
- * exports wrangler binds.
+ * The Altiplano gateway Worker's entry: HTTP goes to the app (workers/app.ts), the cron trigger
+ * refits the arena's leaderboard, and the Durable Object classes wrangler binds are exported.
  */
-import { Hono } from "hono";
-import type { AppEnv } from "./app-env.js";
-import { newId } from "./auth/key-material.js";
-import { authenticate } from "./auth/middleware.js";
-import { GatewayError, toGatewayError } from "./errors.js";
-import { cors } from "./http/cors.js";
-import { notFoundOrMethodNotAllowed } from "./http/method-not-allowed.js";
-import { openApiRoutes } from "./routes/openapi.js";
-import { publicSharesRoutes } from "./routes/shares.js";
-import { adminKeysRoutes } from "./routes/admin-keys.js";
-import { chatCompletionsRoutes } from "./routes/chat-completions.js";
-import { conversationsRoutes } from "./routes/conversations.js";
-import { modelsRoutes } from "./routes/models.js";
-import { adminPoolRoutes } from "./routes/admin-pool.js";
-import { poolRoutes } from "./routes/pool.js";
-import { metricsRoutes } from "./routes/metrics.js";
-import { countRefusals } from "./metrics/refusals.js";
-import { rateLimitHeadersOnEveryResponse } from "./limits/headers-middleware.js";
-import { adminUsageRoutes, usageRoutes } from "./routes/usage.js";
-import { pageRoutes } from "./web/pages.js";
-import { sessionRoutes } from "./web/session-routes.js";
+import app from "./app.js";
+import { refreshLeaderboard } from "./arena/leaderboard-store.js";
+import type { Env } from "./env.js";
 
 export { GpuPool } from "./pool/pool-do.js";
 export { GatewayMetrics } from "./metrics/metrics-do.js";
-
-const app = new Hono<AppEnv>();
-
-app.use(async (c, next) => {
-  c.set("requestId", newId("req"));
-  await next();
-  c.header("x-request-id", c.var.requestId);
-});
-
-// Before authentication: a browser's preflight carries no key. Off unless CORS_ALLOWED_ORIGINS is set.
-app.use(cors);
-app.get("/health", (c) => c.json({ ok: true }));
-// Public like /health: the description of the API is read before anyone has a key.
-app.route("/openapi.json", openApiRoutes);
-// Public: a share link is read by anyone who has it, without a key.
-app.route("/v1/shares", publicSharesRoutes);
-// The web app: its pages, and its sign-in, which sets the cookies `authenticate` also accepts.
-app.route("/", pageRoutes);
-app.route("/auth", sessionRoutes);
-app.use("/v1/*", authenticate);
-app.use("/v1/*", countRefusals);
-app.use("/v1/*", rateLimitHeadersOnEveryResponse);
-app.use("/admin/*", authenticate);
-app.route("/v1/models", modelsRoutes);
-app.route("/v1/chat/completions", chatCompletionsRoutes);
-app.route("/v1/conversations", conversationsRoutes);
-app.route("/v1/usage", usageRoutes);
-app.route("/admin/keys", adminKeysRoutes);
-app.route("/admin/usage", adminUsageRoutes);
-app.route("/pool", poolRoutes);
-app.route("/admin/pool", adminPoolRoutes);
-app.route("/metrics", metricsRoutes);
-
-// A known path with a method it does not serve is a 405 with Allow, from the route table above.
-app.notFound(notFoundOrMethodNotAllowed(() => app.routes));
-
-app.onError((err, c) => {
-  const gatewayError = toGatewayError(err);
-  if (gatewayError.status >= 500 && !(err instanceof GatewayError)) console.error("unhandled error", err);
-  return c.json(gatewayError.toBody(), gatewayError.status, gatewayError.headers);
-});
-
-export default app;
 export { RateLimiter } from "./limits/rate-limiter-do.js";
+
+export default {
+  fetch: app.fetch,
+  async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+    ctx.waitUntil(refreshLeaderboard(env).then(() => undefined));
+  },
+} satisfies ExportedHandler<Env>;

@@ -3,7 +3,7 @@
  * so a new route without docs fails here.
  */
 import { describe, expect, it } from "vitest";
-import app from "../../workers/index.js";
+import app from "../../workers/app.js";
 import { call } from "./helpers.js";
 
 type Json = Record<string, unknown>;

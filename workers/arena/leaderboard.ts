@@ -15,6 +15,8 @@ import { bootstrapPairCounts, DEFAULT_BOOTSTRAP_ROUNDS, DEFAULT_BOOTSTRAP_SEED }
 export interface LeaderboardOptions {
   /** Pin a model's rating; default: the mean rating is 1000. */
   anchor?: { model: string; rating: number };
+  /** The mean model's rating when no model anchor applies; default 1000. */
+  meanRating?: number;
   /** Bootstrap rounds (≥ 100); default 100. */
   bootstrapRounds?: number;
   /** Bootstrap seed; default 42. Fixed so the same votes give the same page. */
@@ -75,6 +77,7 @@ export function buildLeaderboard(votes: readonly ArenaVote[], options: Leaderboa
     seed: options.seed ?? DEFAULT_BOOTSTRAP_SEED,
     priorStrength,
     ...(options.anchor === undefined ? {} : { anchor: options.anchor }),
+    ...(options.meanRating === undefined ? {} : { meanRating: options.meanRating }),
   });
   const m = counts.models.length;
 

@@ -58,13 +58,19 @@ export function estimateTextTokens(text: string): number {
  * if a limiter is unreachable). With `ledgerModel`, the request's usage goes to the ledger with
  * its settlement (stateless completions, which have no D1 write of their own).
  */
-export async function admit(c: Context<AppEnv>, owner: Owner, estimatedTokens: number, ledgerModel: string | null = null): Promise<AdmittedRequest> {
+export async function admit(
+  c: Context<AppEnv>,
+  owner: Owner,
+  estimatedTokens: number,
+  ledgerModel: string | null = null,
+  requestId: string = c.var.requestId,
+): Promise<AdmittedRequest> {
   const admission = await admitRequest(c.env, {
     keyId: owner.keyId,
     endUser: owner.endUser === "" ? null : owner.endUser,
     limits: effectiveLimits(c.env, c.var.caller.limits),
     estimatedTokens,
-    requestId: c.var.requestId,
+    requestId,
   });
   if (!admission.ok) throw admission.error;
   let settled: Promise<void> | null = null;

@@ -12,13 +12,13 @@ import { TURN_HEADERS } from "../../wire/conversations.js";
 import type { Sampling } from "../../wire/openai.js";
 import type { AppEnv } from "../app-env.js";
 import { newId } from "../auth/key-material.js";
-import { getConfig } from "../config.js";
+import { getConfig, type GatewayConfig } from "../config.js";
 import type { Owner } from "../db/conversation-store.js";
 import { abandonTurn, beginTurn, finishTurn } from "../db/turn-store.js";
 import { GatewayError, invalidRequest, notFound } from "../errors.js";
 import { requestedMaxTokens, type ModelRuntime } from "../models/runtime.js";
 import type { NewMessageTokens } from "../prompt/index.js";
-import { admit, estimateTextTokens } from "./admission.js";
+import { admit, estimateTextTokens, type AdmittedRequest } from "./admission.js";
 import { answer } from "./answer.js";
 import { planEdit, planRegenerate, promptRows, storedTokens, type StoredMessage } from "./history.js";
 import { messageTooLong, resolveModel } from "./prepare.js";
@@ -32,23 +32,35 @@ export interface TurnInput {
   userContent: string | null;
   /** Edit and resend: the last user message that `userContent` replaces (with its replies). */
   replacesUserMessageId: string | null;
+  /**
+   * Set by an arena battle, which runs two turns in one request: each needs its own request id
+   * (the lock token and the limiter's reservation) and was admitted before either began.
+   */
+  arena?: { requestId: string; admission: AdmittedRequest };
 }
 
 export function conversationNotFound(id: string): GatewayError {
   return notFound(`No conversation with id '${id}'.`, "conversation_not_found");
 }
 
+/**
+ * What a turn reserves before its conversation is read: the new message's tokens estimated without
+ * a tokenizer, plus max_tokens (the default model's default when not given).
+ */
+export function turnEstimate(config: GatewayConfig, userContent: string | null, sampling: Sampling): number {
+  return estimateTextTokens(userContent ?? "") + (requestedMaxTokens(sampling) ?? config.defaultModel.defaultMaxTokens);
+}
+
 export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput): Promise<Response> {
   const config = getConfig(c.env);
-  const requestId = c.var.requestId;
+  const requestId = input.arena?.requestId ?? c.var.requestId;
   if (input.userContent !== null && input.userContent.length > config.maxMessageChars) {
     throw messageTooLong("content", config.maxMessageChars);
   }
   // The model (and so its tokenizer and default max_tokens) is the conversation's, unknown until
   // it is read: the estimate uses the default model's. Settlement charges the real prompt,
   // history included.
-  const estimate = estimateTextTokens(input.userContent ?? "") + (requestedMaxTokens(input.sampling) ?? config.defaultModel.defaultMaxTokens);
-  const admission = await admit(c, input.owner, estimate);
+  const admission = input.arena?.admission ?? (await admit(c, input.owner, turnEstimate(config, input.userContent, input.sampling)));
   const userMessage = input.userContent === null ? null : { id: newId("msg"), content: input.userContent };
   let undo: TurnStore["undo"] | null = null;
   try {
@@ -59,6 +71,7 @@ export async function runConversationTurn(c: Context<AppEnv>, input: TurnInput):
       userMessage,
       now: Date.now(),
       lockMs: config.turnLockMs,
+      arenaSealed: input.arena !== undefined,
     });
     if (begun.kind === "not-found") throw conversationNotFound(input.conversationId);
     if (begun.kind === "busy") {

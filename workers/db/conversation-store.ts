@@ -34,12 +34,23 @@ export function visibleEndUserSql(column: string, param: string): string {
   return `(${column} = ${param} OR (${column} = '' AND substr(${param}, 1, ${VISITOR_END_USER_PREFIX.length}) <> '${VISITOR_END_USER_PREFIX}'))`;
 }
 
+/**
+ * Conversations the conversations API may show: not a side of an arena battle still waiting for
+ * its vote, whose model would name the side (workers/arena/battle-store.ts reaches those).
+ * `alias` is the conversations table's alias in the query, with its dot ("c.") or "".
+ */
+export function notSealedSql(alias: string): string {
+  return `${alias}arena_sealed = 0`;
+}
+
 function visibleTo(owner: Owner) {
-  return and(eq(conversations.keyId, owner.keyId), inArray(conversations.endUser, visibleEndUsers(owner)));
+  return and(eq(conversations.keyId, owner.keyId), inArray(conversations.endUser, visibleEndUsers(owner)), eq(conversations.arenaSealed, false));
 }
 
 export interface NewConversation {
   id: string;
+  /** A side of an arena battle, hidden until its vote; default false. */
+  arenaSealed?: boolean;
   owner: Owner;
   externalId: string | null;
   model: string;
@@ -66,6 +77,7 @@ export async function createConversation(db: D1Database, input: NewConversation)
       metadata: JSON.stringify(input.metadata),
       createdAt: input.now,
       updatedAt: input.now,
+      arenaSealed: input.arenaSealed ?? false,
     })
     .onConflictDoNothing()
     .returning();

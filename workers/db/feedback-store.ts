@@ -4,7 +4,7 @@
  * delete of a row that is now empty, and the read-back happen in one transaction, so two clicks
  * racing each other never leave a half-merged row.
  */
-import { visibleEndUserSql, type Owner } from "./conversation-store.js";
+import { notSealedSql, visibleEndUserSql, type Owner } from "./conversation-store.js";
 import type { MessageFeedbackRow } from "./schema.js";
 
 /** Fields to change; `undefined` = leave as stored. */
@@ -23,7 +23,7 @@ const FEEDBACK_COLUMNS = `message_id AS messageId, end_user AS endUser, rating, 
 
 /** The message, if the owner can see its conversation: ?1 message, ?2 conversation, ?3 key, ?4 end user. */
 const TARGET = `FROM messages m JOIN conversations c ON c.id = m.conversation_id
-  WHERE m.id = ?1 AND m.conversation_id = ?2 AND c.key_id = ?3 AND ${visibleEndUserSql("c.end_user", "?4")}`;
+  WHERE m.id = ?1 AND m.conversation_id = ?2 AND c.key_id = ?3 AND ${visibleEndUserSql("c.end_user", "?4")} AND ${notSealedSql("c.")}`;
 
 /**
  * Merges a change into the owner's feedback on an assistant message. Feedback that ends up empty

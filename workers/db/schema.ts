@@ -47,6 +47,11 @@ export const conversations = sqliteTable(
     /** Turn lock: the request id holding the conversation, and when that hold lapses by itself. */
     busyToken: text("busy_token"),
     busyUntil: integer("busy_until"),
+    /**
+     * A side of an arena battle not voted yet: its model would name the side, so the conversations
+     * API does not show it (workers/arena/battle-store.ts unseals it with the vote).
+     */
+    arenaSealed: integer("arena_sealed", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     uniqueIndex("conversations_external").on(t.keyId, t.endUser, t.externalId),
@@ -188,6 +193,63 @@ export const webSessions = sqliteTable(
   (t) => [index("web_sessions_key").on(t.keyId)],
 );
 
+/**
+ * An arena battle: two sides, each an ordinary conversation of its owner, answering the same
+ * questions. Models are stored from the start; the API shows them only after the vote (or once
+ * the battle failed and can never be voted).
+ */
+export const arenaBattles = sqliteTable(
+  "arena_battles",
+  {
+    id: text("id").primaryKey(),
+    keyId: text("key_id").notNull(),
+    endUser: text("end_user").notNull().default(""),
+    conversationA: text("conversation_a").notNull(),
+    conversationB: text("conversation_b").notNull(),
+    modelA: text("model_a").notNull(),
+    modelB: text("model_b").notNull(),
+    /** False when the caller named the models: such a vote is kept but not rated. */
+    anonymous: integer("anonymous", { mode: "boolean" }).notNull(),
+    status: text("status", { enum: ["open", "voted", "failed"] }).notNull(),
+    /** Questions both sides have answered. */
+    turns: integer("turns").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("arena_battles_owner").on(t.keyId, t.endUser, t.createdAt)],
+);
+
+/**
+ * One vote per battle (the primary key is the battle's id). Everything the leaderboard needs is
+ * copied here, so a fit reads this table alone and a deleted conversation keeps its vote.
+ */
+export const arenaVotes = sqliteTable(
+  "arena_votes",
+  {
+    battleId: text("battle_id").primaryKey(),
+    modelA: text("model_a").notNull(),
+    modelB: text("model_b").notNull(),
+    winner: text("winner", { enum: ["a", "b", "tie", "bothbad"] }).notNull(),
+    turns: integer("turns").notNull(),
+    /** SHA-256 of the key and end user: counts votes per voter without naming anyone. */
+    voterHash: text("voter_hash").notNull(),
+    /** Whether the names were hidden until this vote (only such votes are rated). */
+    anonymous: integer("anonymous", { mode: "boolean" }).notNull(),
+    /** A side's answers named a model of the battle (its configured identity words) before the vote. */
+    identityLeaked: integer("identity_leaked", { mode: "boolean" }).notNull(),
+    votedAt: integer("voted_at").notNull(),
+  },
+  (t) => [index("arena_votes_voted_at").on(t.votedAt)],
+);
+
+/** The last computed leaderboard (one row): pages read it, the cron trigger or a stale read rewrites it. */
+export const arenaLeaderboard = sqliteTable("arena_leaderboard", {
+  id: integer("id").primaryKey(),
+  computedAt: integer("computed_at").notNull(),
+  /** The ArenaLeaderboard object as served, JSON. */
+  body: text("body").notNull(),
+});
+
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type ConversationRow = typeof conversations.$inferSelect;
 /** A message as the API shows it; its stored token ids are read only by a turn (turn-store.ts). */
@@ -197,3 +259,5 @@ export type TurnMessageRow = typeof messages.$inferSelect;
 export type MessageFeedbackRow = typeof messageFeedback.$inferSelect;
 export type ShareRow = typeof shares.$inferSelect;
 export type WebSessionRow = typeof webSessions.$inferSelect;
+export type ArenaBattleRow = typeof arenaBattles.$inferSelect;
+export type ArenaVoteRow = typeof arenaVotes.$inferSelect;

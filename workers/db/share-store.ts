@@ -6,7 +6,7 @@
  * snapshot by the foreign keys' cascade.
  */
 import type { MessageStatus } from "../../wire/conversations.js";
-import { visibleEndUserSql, type Owner } from "./conversation-store.js";
+import { notSealedSql, visibleEndUserSql, type Owner } from "./conversation-store.js";
 import type { ShareRow } from "./schema.js";
 
 export interface ShareInfo {
@@ -16,7 +16,7 @@ export interface ShareInfo {
 
 const SHARE_COLUMNS = `s.id AS id, s.conversation_id AS conversationId, s.model AS model, s.title AS title, s.created_at AS createdAt`;
 /** The owner can see conversation ?1: ?2 key, ?3 end user (an end user also sees its key's shared ones). */
-const OWNED = `c.id = ?1 AND c.key_id = ?2 AND ${visibleEndUserSql("c.end_user", "?3")}`;
+const OWNED = `c.id = ?1 AND c.key_id = ?2 AND ${visibleEndUserSql("c.end_user", "?3")} AND ${notSealedSql("c.")}`;
 
 function shareInfoStatement(db: D1Database, owner: Owner, conversationId: string): D1PreparedStatement {
   return db

@@ -21,6 +21,11 @@ export interface BeginTurnInput {
   userMessage: { id: string; content: string } | null;
   now: number;
   lockMs: number;
+  /**
+   * Whether the conversation is a side of an arena battle waiting for its vote: battle turns
+   * reach only those, the conversations API only the others.
+   */
+  arenaSealed: boolean;
 }
 
 export type BeginTurnResult =
@@ -30,18 +35,19 @@ export type BeginTurnResult =
 
 const CONVERSATION_COLUMNS = `id, key_id AS keyId, end_user AS endUser, external_id AS externalId, model,
   system_prompt AS systemPrompt, metadata, created_at AS createdAt, updated_at AS updatedAt,
-  busy_token AS busyToken, busy_until AS busyUntil`;
+  busy_token AS busyToken, busy_until AS busyUntil, arena_sealed AS arenaSealed`;
 const MESSAGE_COLUMNS = `id, conversation_id AS conversationId, seq, role, content, status, end_user AS endUser,
   prompt_tokens AS promptTokens, completion_tokens AS completionTokens, worker_id AS workerId, created_at AS createdAt,
   token_key AS tokenKey, token_ids AS tokenIds`;
-const VISIBLE = `key_id = ?2 AND ${visibleEndUserSql("end_user", "?3")}`;
+const VISIBLE_TO_OWNER = `key_id = ?2 AND ${visibleEndUserSql("end_user", "?3")}`;
 
 /** Locks the conversation for this request and appends the user message, in one batch. */
 export async function beginTurn(db: D1Database, input: BeginTurnInput): Promise<BeginTurnResult> {
+  const visible = `${VISIBLE_TO_OWNER} AND arena_sealed = ${input.arenaSealed ? 1 : 0}`;
   const lock = db
     .prepare(
       `UPDATE conversations SET busy_token = ?4, busy_until = ?5, updated_at = ?6
-       WHERE id = ?1 AND ${VISIBLE} AND (busy_token IS NULL OR busy_until < ?6)`,
+       WHERE id = ?1 AND ${visible} AND (busy_token IS NULL OR busy_until < ?6)`,
     )
     .bind(input.conversationId, input.owner.keyId, input.owner.endUser, input.requestId, input.now + input.lockMs, input.now);
   const statements = [lock];
@@ -57,7 +63,7 @@ export async function beginTurn(db: D1Database, input: BeginTurnInput): Promise<
     );
   }
   statements.push(
-    db.prepare(`SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1 AND ${VISIBLE}`).bind(input.conversationId, input.owner.keyId, input.owner.endUser),
+    db.prepare(`SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1 AND ${visible}`).bind(input.conversationId, input.owner.keyId, input.owner.endUser),
     db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 ORDER BY seq`).bind(input.conversationId),
   );
   const results = await db.batch(statements);

@@ -14,6 +14,19 @@ import { checkTemplateTokenizer, TEMPLATE_IDS, TOKENIZER_IDS } from "../prompt/i
 
 const ModelId = z.string().min(1).max(128);
 
+/**
+ * Taking part in the arena (workers/arena/): absent = not in it. `weight` is how often the model
+ * is drawn relative to the others; `identityWords` are words that name it ("vicuna", "lmsys"): a
+ * vote on a battle where a side's answer said one of them is not rated.
+ */
+const ArenaEntry = z
+  .object({
+    weight: z.number().positive().max(1_000_000).default(1),
+    identityWords: z.array(z.string().trim().min(1).max(64)).max(64).default([]),
+  })
+  .strict();
+export type ArenaEntry = z.infer<typeof ArenaEntry>;
+
 const PoolModelEntry = z
   .object({
     /** Model id clients send, and the served model name on vLLM. */
@@ -26,6 +39,7 @@ const PoolModelEntry = z
     contextLength: z.number().int().min(16),
     /** max_tokens when the request gives none, capped by the room left in the window. */
     defaultMaxTokens: z.number().int().min(1),
+    arena: ArenaEntry.optional(),
   })
   .strict();
 
@@ -44,6 +58,7 @@ const ProviderModelEntry = z
     defaultMaxTokens: z.number().int().min(1).default(1024),
     /** A vocabulary close to the provider's, for estimates before the call; absent = about 4 characters a token. */
     tokenizer: z.enum(TOKENIZER_IDS).optional(),
+    arena: ArenaEntry.optional(),
   })
   .strict();
 

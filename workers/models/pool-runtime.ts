@@ -5,7 +5,7 @@
  */
 import { GatewayError, invalidRequest } from "../errors.js";
 import type { AttemptEnd, AttemptSource, GenerationPlan, GenerationResult } from "../chat/generation.js";
-import { beginRequest, reportWorkerFailure, reportWorkerSuccess } from "../pool/snapshot-cache.js";
+import { beginRequest, getWorkerViews, reportWorkerFailure, reportWorkerSuccess } from "../pool/snapshot-cache.js";
 import { encodeContinuation, fitToContext, prefixHash, type PromptRuntime } from "../prompt/index.js";
 import { chooseCandidates } from "../upstream/candidates.js";
 import { streamCompletion } from "../upstream/vllm-client.js";
@@ -19,6 +19,11 @@ export function buildPoolRuntime(entry: PoolModelEntry, prompt: PromptRuntime): 
     ownedBy: "gpu-pool",
     contextLength: entry.contextLength,
     defaultMaxTokens: entry.defaultMaxTokens,
+    arena: entry.arena ?? null,
+    async isServing(env, now) {
+      const workers = await getWorkerViews(env, now);
+      return workers.some((w) => w.state === "ready" && w.cooldownUntil <= now && w.models.includes(entry.id));
+    },
     failureError: poolFailureError,
     prepare({ conversation, sampling, truncate }) {
       const upstream = upstreamSampling(sampling);

@@ -27,6 +27,8 @@ export function buildProviderRuntime(entry: ProviderModelEntry): ModelRuntime {
     ownedBy: `provider:${new URL(entry.baseUrl).hostname}`,
     contextLength: entry.contextLength,
     defaultMaxTokens: entry.defaultMaxTokens,
+    arena: entry.arena ?? null,
+    isServing: async () => true,
     failureError: (result) => providerFailureError(entry, result),
     prepare({ conversation, sampling, truncate }) {
       const upstream = upstreamSampling(sampling);

@@ -10,6 +10,7 @@ import type { Env } from "../env.js";
 import type { GatewayError } from "../errors.js";
 import type { ChatConversation, NewMessageTokens } from "../prompt/index.js";
 import type { FailoverPolicy, GenerationPlan, GenerationResult } from "../chat/generation.js";
+import type { ArenaEntry } from "./model-config.js";
 
 /** What opening a generation may need from the request around it. */
 export interface UpstreamContext {
@@ -50,6 +51,13 @@ export interface ModelRuntime {
   ownedBy: string;
   contextLength: number;
   defaultMaxTokens: number;
+  /** Its place in the arena; null when it takes no part. */
+  arena: ArenaEntry | null;
+  /**
+   * Whether it can answer now, as far as the gateway knows without asking: a pool model needs a
+   * ready worker serving it; a provider is assumed up (its failures show per request).
+   */
+  isServing(env: Env, now: number): Promise<boolean>;
   /** Throws a 400 (context_length_exceeded, unsupported parameter) for what it cannot serve. */
   prepare(input: PrepareInput): PreparedTurn;
   /** The client's error for a generation that failed (before its first token, or mid-stream). */

@@ -41,6 +41,7 @@ export interface OperationSpec {
 const CONVERSATION_ID: PathParam = { name: "id", description: "Conversation id (`conv_…`)." };
 const MESSAGE_ID: PathParam = { name: "message_id", description: "Message id (`msg_…`), an assistant message of the conversation." };
 const SHARE_ID: PathParam = { name: "share_id", description: "Share id (`shr_…`), the secret part of a share link." };
+const BATTLE_ID: PathParam = { name: "id", description: "Arena battle id (`battle_…`)." };
 const KEY_ID: PathParam = { name: "id", description: "API key id." };
 const WORKER_ID: PathParam = { name: "id", description: "Pool worker id (the agent's `workerId`)." };
 
@@ -187,6 +188,46 @@ export const OPERATIONS: readonly OperationSpec[] = [
     params: [CONVERSATION_ID], query: UserQuery.strict(),
     success: [{ status: 200, description: "Revoked.", body: "ShareDeleted" }],
     errors: [400, 404],
+  },
+  {
+    method: "post", path: "/v1/arena/battles", summary: "Start an arena battle: two models (drawn at random among the arena's serving models, or named in `models`) answer the same question.", tag: "arena", access: "key",
+    body: "CreateBattleRequest",
+    success: [
+      {
+        status: 200,
+        description:
+          "Both answers: one `ArenaTurnResult`, or with `stream` one SSE stream of `ArenaStreamEvent`s (`battle`, `delta` and `reply` events naming their slot `a` or `b`, a last `battle`, then `[DONE]`). " +
+          "Models stay null until the vote. A battle costs two generations against the limits; if both sides fail before their first token, this is an error response and nothing is stored.",
+        body: "ArenaTurnResult",
+      },
+    ],
+    errors: GENERATION_ERRORS,
+  },
+  {
+    method: "get", path: "/v1/arena/battles/{id}", summary: "An arena battle with both sides' messages (models shown once it is voted or failed).", tag: "arena", access: "key",
+    params: [BATTLE_ID], query: UserQuery.strict(),
+    success: [{ status: 200, description: "The battle.", body: "ArenaBattleWithMessages" }],
+    errors: [400, 404],
+  },
+  {
+    method: "post", path: "/v1/arena/battles/{id}/turns", summary: "Ask both sides of an open battle a follow-up question.", tag: "arena", access: "key",
+    params: [BATTLE_ID], body: "BattleTurnRequest",
+    success: [{ status: 200, description: "Both answers, as for a new battle (JSON, or one SSE stream with `stream`).", body: "ArenaTurnResult" }],
+    errors: GENERATION_ERRORS,
+  },
+  {
+    method: "post", path: "/v1/arena/battles/{id}/vote", summary: "Vote `a`, `b`, `tie` or `bothbad`; one vote per battle, and the answer names both models.", tag: "arena", access: "key",
+    params: [BATTLE_ID], body: "VoteRequest",
+    success: [{ status: 200, description: "The voted battle, models revealed.", body: "ArenaBattle" }],
+    errors: [400, 404, 409, 413, 415],
+  },
+  {
+    method: "get", path: "/v1/leaderboard", summary: "The arena's leaderboard: Bradley–Terry ratings with 95 % bootstrap intervals, records and the pairwise win-fraction matrix.", tag: "arena", access: "public",
+    success: [{ status: 200, description: "The last computed leaderboard (refitted on a schedule, or when older than its max age).", body: "ArenaLeaderboard" }],
+  },
+  {
+    method: "post", path: "/admin/arena/leaderboard", summary: "Refit the leaderboard from every stored vote now.", tag: "arena", access: "admin",
+    success: [{ status: 200, description: "The new leaderboard.", body: "ArenaLeaderboard" }],
   },
   {
     method: "get", path: "/v1/shares/{share_id}", summary: "A shared conversation, read-only: title, model and messages; no key, end user, metadata or ids.", tag: "shares", access: "public",

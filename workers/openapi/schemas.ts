@@ -21,6 +21,15 @@ import {
   UpdateConversationBody,
 } from "../../wire/conversations.js";
 import { Heartbeat, HeartbeatReply } from "../../wire/heartbeat.js";
+import {
+  ArenaBattleSchema,
+  ArenaBattleWithMessagesSchema,
+  ArenaLeaderboardSchema,
+  ArenaTurnResultSchema,
+  BattleTurnBody,
+  CreateBattleBody,
+  VoteBody,
+} from "../../wire/arena.js";
 import { ChatCompletionChunkSchema, ChatCompletionSchema, ErrorBodySchema, ModelCardSchema, ModelListSchema, type SameShape } from "../../wire/openai.js";
 import { AdminPool, AdminPoolWorker, AdminPoolWorkerDeleted } from "../../wire/pool-admin.js";
 import { AdminUsageReport, ScopeLimits, UsageReport } from "../../wire/usage.js";
@@ -85,6 +94,13 @@ export const COMPONENT_SCHEMAS = {
   Share: ShareSchema,
   ShareDeleted: ShareDeletedSchema,
   SharedConversation: SharedConversationSchema,
+  CreateBattleRequest: CreateBattleBody,
+  BattleTurnRequest: BattleTurnBody,
+  VoteRequest: VoteBody,
+  ArenaBattle: ArenaBattleSchema,
+  ArenaTurnResult: ArenaTurnResultSchema,
+  ArenaBattleWithMessages: ArenaBattleWithMessagesSchema,
+  ArenaLeaderboard: ArenaLeaderboardSchema,
   UsageReport,
   AdminUsageReport,
   CreateKeyRequest: CreateKeyBody,

@@ -64,7 +64,7 @@ export function conversationView(row: ConversationRow): Conversation {
   };
 }
 
-function messageView(row: MessageRow, feedback: MessageFeedbackRow | undefined): ConversationMessage {
+export function messageView(row: MessageRow, feedback: MessageFeedbackRow | undefined): ConversationMessage {
   return {
     id: row.id,
     object: "conversation.message",
