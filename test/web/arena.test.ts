@@ -391,6 +391,8 @@ describe("accessibility", () => {
       const { page, context } = await openPage(browser, { colorScheme });
       await page.goto(`${stack.url}/arena`);
       await page.getByLabel("API key").waitFor();
+      // A visitor without a key is pointed to the public leaderboard.
+      expect(await page.getByRole("link", { name: "leaderboard" }).getAttribute("href")).toBe("/leaderboard");
       await audit(page, `arena sign-in (${colorScheme})`);
       await signInToArena(page);
       await page.getByText("System prompt (optional)").click();

@@ -7,6 +7,15 @@ import { ArenaApp } from "./ArenaApp.js";
 
 applyTheme(initialTheme(), { remember: false });
 render(
-  <SessionGate lead="Two anonymous models answer your question side by side; you vote for the better one.">{(props) => <ArenaApp {...props} />}</SessionGate>,
+  <SessionGate
+    lead="Two anonymous models answer your question side by side; you vote for the better one."
+    signInExtra={
+      <p class="small sign-in-more">
+        The <a href="/leaderboard">leaderboard</a> the votes make is public: no key needed.
+      </p>
+    }
+  >
+    {(props) => <ArenaApp {...props} />}
+  </SessionGate>,
   document.getElementById("app")!,
 );

@@ -20,7 +20,7 @@ export interface SignedInProps {
   onSignedOut: () => void;
 }
 
-export function SessionGate({ lead, children }: { lead?: string; children: (props: SignedInProps) => ComponentChildren }) {
+export function SessionGate({ lead, signInExtra, children }: { lead?: string; signInExtra?: ComponentChildren; children: (props: SignedInProps) => ComponentChildren }) {
   const [state, setState] = useState<State>({ kind: "loading" });
 
   const load = useCallback((notice: string | null) => {
@@ -48,7 +48,11 @@ export function SessionGate({ lead, children }: { lead?: string; children: (prop
   }
   const { session } = state;
   if (!session.signed_in) {
-    return <SignIn demo={session.demo} notice={state.notice} lead={lead} onSignedIn={(s) => setState({ kind: "ready", session: s, notice: null })} />;
+    return (
+      <SignIn demo={session.demo} notice={state.notice} lead={lead} onSignedIn={(s) => setState({ kind: "ready", session: s, notice: null })}>
+        {signInExtra}
+      </SignIn>
+    );
   }
   return children({
     session,
