@@ -59,7 +59,13 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
   client.on(Events.MessageCreate, (m) => void handleMessage(ctx, m));
   client.on(Events.MessageReactionAdd, (r, u) => void handleReaction(ctx, "add", r, u));
   client.on(Events.MessageReactionRemove, (r, u) => void handleReaction(ctx, "remove", r, u));
-  client.on(Events.InteractionCreate, (i) => void handleInteraction(ctx, i));
+  // Interactions in progress, for shutdown: an /arena battle is answered outside the turn runner.
+  const interactions = new Set<Promise<void>>();
+  client.on(Events.InteractionCreate, (i) => {
+    const handled = handleInteraction(ctx, i);
+    interactions.add(handled);
+    void handled.finally(() => interactions.delete(handled));
+  });
   client.on(Events.Error, (e) => logger.error("discord client error", e));
 
   await registerCommands(ctx);
@@ -71,7 +77,13 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
     async stop() {
       if (shuttingDown) return;
       shuttingDown = true;
+      const deadline = performance.now() + config.shutdownGraceMs;
       await runner.drain(config.shutdownGraceMs);
+      // Whatever is left of the grace for interactions the runner does not know (an arena battle).
+      let timer: NodeJS.Timeout | undefined;
+      const graceLeft = new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadline - performance.now()))));
+      await Promise.race([Promise.all(interactions), graceLeft]);
+      clearTimeout(timer);
       await client.destroy();
       logger.info("bot stopped");
     },

@@ -1,12 +1,12 @@
 /**
- * The slash commands the bot registers at start: /chat, /reset, /model, /usage.
+ * The slash commands the bot registers at start: /chat, /reset, /model, /usage, /arena.
  */
 import { SlashCommandBuilder, type RESTPostAPIChatInputApplicationCommandsJSONBody } from "discord.js";
 
 /** Discord allows at most 25 fixed choices per option. */
 const MAX_CHOICES = 25;
 
-export const COMMAND_NAMES = { chat: "chat", reset: "reset", model: "model", usage: "usage" } as const;
+export const COMMAND_NAMES = { chat: "chat", reset: "reset", model: "model", usage: "usage", arena: "arena" } as const;
 
 /** The command definitions; `models` (from the gateway at start) become the model choices. */
 export function buildCommands(models: string[]): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
@@ -30,5 +30,9 @@ export function buildCommands(models: string[]): RESTPostAPIChatInputApplication
       return choices.length > 0 ? o.addChoices(...choices) : o;
     });
   const usage = new SlashCommandBuilder().setName(COMMAND_NAMES.usage).setDescription("Your usage and remaining allowance");
-  return [chat, reset, model, usage].map((c) => c.toJSON());
+  const arena = new SlashCommandBuilder()
+    .setName(COMMAND_NAMES.arena)
+    .setDescription("Two anonymous models answer your question; vote for the better one to see which they were")
+    .addStringOption((o) => o.setName("question").setDescription("What to ask both models").setRequired(true).setMaxLength(4000));
+  return [chat, reset, model, usage, arena].map((c) => c.toJSON());
 }

@@ -19,10 +19,16 @@ export function errorToWords(error: unknown): string {
       ? `You're sending messages too quickly. Please try again in ${formatSeconds(seconds)}.`
       : "You're sending messages too quickly. Please try again in a little while.";
   }
+  if (code === "arena_unavailable") return "The arena needs two models that can answer right now, and it doesn't have them. Please try again in a few minutes.";
   if (status === 503 || code === "no_workers" || code === "overloaded") {
     if (code === "overloaded") return "All the GPUs are busy right now. Please try again in a minute.";
     return "No GPU is available to answer right now. Please try again in a few minutes.";
   }
+  // Arena battles (`/arena` and its vote buttons).
+  if (code === "already_voted") return "You already voted on this battle; each battle takes one vote.";
+  if (code === "battle_not_votable") return "One of the answers in this battle failed, so it can't be voted on. Ask again with `/arena`.";
+  if (code === "battle_busy") return "This battle's answers are still being saved. Press your vote again in a moment.";
+  if (code === "battle_not_found") return "I can't find this battle any more. Ask again with `/arena`.";
   if (status === 409) return "I'm still answering the previous message here. Send yours again when I'm done.";
   if (status === 413) return "That's too long for me to read in one go. Try a shorter message, or `/reset` to start fresh.";
   if (status === 404) return "I lost track of this conversation. Send your message again, or `/reset` to start fresh.";

@@ -4,9 +4,11 @@
  * only if the connection was refused (the request never left).
  */
 import { z } from "zod";
+import type { ArenaBattle, ArenaTurnResult, ArenaWinner, CreateBattleBody } from "../wire/arena.js";
 import type { Conversation, ConversationList, CreateConversationBody, Feedback, Rating, RegenerateBody, TurnBody } from "../wire/conversations.js";
 import { ConversationListSchema, ConversationSchema, ConversationWithMessagesSchema, FeedbackSchema, TURN_HEADERS } from "../wire/conversations.js";
 import { ErrorBodySchema } from "../wire/openai.js";
+import { ArenaBattleSchema, ArenaBattleWithMessagesSchema, ArenaTurnResultSchema } from "./arena-schemas.js";
 import { backoffDelayMs } from "./backoff.js";
 import { GatewayCallError } from "./gateway-error.js";
 import { readTurnStream, type TurnEvent } from "./sse-turn.js";
@@ -30,6 +32,7 @@ const DeletedSchema = z.looseObject({ id: z.string(), deleted: z.boolean() });
 const UsageSchema = z.record(z.string(), z.unknown());
 
 export type ConversationWithMessages = z.infer<typeof ConversationWithMessagesSchema>;
+export type BattleWithMessages = z.infer<typeof ArenaBattleWithMessagesSchema>;
 
 /** A started turn: ids from the response headers and the stream of text. */
 export interface TurnStream {
@@ -138,8 +141,42 @@ export class GatewayClient {
     }
   }
 
+  /**
+   * Starts an arena battle: both sides answer `body.content`, not streamed (one JSON result with
+   * both replies). Never retried once it may have reached the gateway: it costs two generations.
+   */
+  async createBattle(body: CreateBattleBody): Promise<ArenaTurnResult> {
+    const res = await this.#call({ method: "POST", path: "/v1/arena/battles", body: { ...body, stream: false }, safety: "unsafe" });
+    return ArenaTurnResultSchema.parse(await res.json());
+  }
+
+  /**
+   * Votes on a battle as `user`; the answer names both models. A repeat is a 409 `already_voted`;
+   * a 409 `battle_busy` (its last turn still being stored) stored nothing and is asked again.
+   */
+  async voteBattle(args: { battleId: string; winner: ArenaWinner; user: string }): Promise<ArenaBattle> {
+    const res = await this.#call({
+      method: "POST",
+      path: `/v1/arena/battles/${encodeURIComponent(args.battleId)}/vote`,
+      body: { winner: args.winner, user: args.user },
+      safety: "unsafe",
+      waitWhileBusy: "battle_busy",
+    });
+    return ArenaBattleSchema.parse(await res.json());
+  }
+
+  /** A battle as `user` sees it (404 → GatewayCallError). */
+  async getBattle(battleId: string, user: string): Promise<BattleWithMessages> {
+    const res = await this.#call({
+      method: "GET",
+      path: `/v1/arena/battles/${encodeURIComponent(battleId)}?${new URLSearchParams({ user })}`,
+      safety: "safe",
+    });
+    return ArenaBattleWithMessagesSchema.parse(await res.json());
+  }
+
   async #stream(path: string, body: TurnBody | RegenerateBody, signal?: AbortSignal): Promise<TurnStream> {
-    const res = await this.#call({ method: "POST", path, body: { ...body, stream: true }, safety: "unsafe", signal, waitWhileBusy: true });
+    const res = await this.#call({ method: "POST", path, body: { ...body, stream: true }, safety: "unsafe", signal, waitWhileBusy: "conversation_busy" });
     if (!res.body) throw new GatewayCallError({ message: "turn response has no body", status: 502 });
     return {
       conversationId: res.headers.get(TURN_HEADERS.conversationId),
@@ -148,7 +185,15 @@ export class GatewayClient {
     };
   }
 
-  async #call(args: { method: string; path: string; body?: unknown; safety: Safety; signal?: AbortSignal; waitWhileBusy?: boolean }): Promise<Response> {
+  async #call(args: {
+    method: string;
+    path: string;
+    body?: unknown;
+    safety: Safety;
+    signal?: AbortSignal;
+    /** A 409 with this code stored nothing: ask again after Retry-After, for up to BUSY_WAIT_MAX_MS in all. */
+    waitWhileBusy?: "conversation_busy" | "battle_busy";
+  }): Promise<Response> {
     let busyWaitedMs = 0;
     for (let attempt = 1; ; attempt++) {
       let res: Response;
@@ -173,7 +218,7 @@ export class GatewayClient {
       }
       if (res.ok) return res;
       const error = await errorFromResponse(res);
-      if (args.waitWhileBusy === true && error.status === 409 && error.code === "conversation_busy") {
+      if (args.waitWhileBusy !== undefined && error.status === 409 && error.code === args.waitWhileBusy) {
         const delayMs = error.retryAfterSeconds !== null && error.retryAfterSeconds > 0 ? error.retryAfterSeconds * 1000 : BUSY_RETRY_DEFAULT_MS;
         if (busyWaitedMs + delayMs <= BUSY_WAIT_MAX_MS) {
           busyWaitedMs += delayMs;

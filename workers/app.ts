@@ -23,6 +23,7 @@ import { rateLimitHeadersOnEveryResponse } from "./limits/headers-middleware.js"
 import { adminUsageRoutes, usageRoutes } from "./routes/usage.js";
 import { pageRoutes } from "./web/pages.js";
 import { adminArenaRoutes, arenaRoutes, leaderboardRoutes } from "./routes/arena.js";
+import { adminEvalsRoutes } from "./routes/admin-evals.js";
 import { sessionRoutes } from "./web/session-routes.js";
 
 const app = new Hono<AppEnv>();
@@ -57,6 +58,7 @@ app.route("/v1/usage", usageRoutes);
 app.route("/admin/keys", adminKeysRoutes);
 app.route("/admin/usage", adminUsageRoutes);
 app.route("/admin/arena", adminArenaRoutes);
+app.route("/admin/evals", adminEvalsRoutes);
 app.route("/pool", poolRoutes);
 app.route("/admin/pool", adminPoolRoutes);
 app.route("/metrics", metricsRoutes);

@@ -1,14 +1,22 @@
 /**
- * Stop and Regenerate buttons under the bot's replies.
+ * Stop and Regenerate buttons under the bot's replies, and the arena's vote buttons.
  */
 import { MessageFlags, type ButtonInteraction } from "discord.js";
+import { ARENA_VOTE_PREFIX, decodeVoteId } from "../arena-view.js";
 import type { BotContext } from "../context.js";
 import { conversationKeyFor } from "../conversation-key.js";
 import { BUTTON_IDS } from "../stream-renderer.js";
+import { vote } from "./arena.js";
 import { isDm } from "./place.js";
 
-/** Handles a click on Stop or Regenerate. */
+/** Handles a click on Stop, Regenerate or an arena vote. */
 export async function handleButton(ctx: BotContext, interaction: ButtonInteraction): Promise<void> {
+  if (interaction.customId.startsWith(ARENA_VOTE_PREFIX)) {
+    const button = decodeVoteId(interaction.customId);
+    if (button) await vote(ctx, interaction, button);
+    else await interaction.reply({ content: "I don't recognise this button any more.", flags: MessageFlags.Ephemeral });
+    return;
+  }
   if (interaction.customId === BUTTON_IDS.stop) {
     const stopped = ctx.runner.stop(interaction.channelId);
     // The renderer edits the message to its stopped state; acknowledge without changing it here.

@@ -1,11 +1,12 @@
 /**
- * /chat, /reset, /model and /usage.
+ * /chat, /reset, /model and /usage; /arena lives in arena.ts.
  */
 import { ChannelType, MessageFlags, type ChatInputCommandInteraction } from "discord.js";
 import { COMMAND_NAMES } from "../commands.js";
 import type { BotContext } from "../context.js";
 import { conversationKeyFor, threadNameFor } from "../conversation-key.js";
 import { usageToWords } from "../usage-words.js";
+import { arena } from "./arena.js";
 import { isDm } from "./place.js";
 
 /** Handles one slash command. */
@@ -19,6 +20,8 @@ export async function handleCommand(ctx: BotContext, interaction: ChatInputComma
       return model(ctx, interaction);
     case COMMAND_NAMES.usage:
       return usage(ctx, interaction);
+    case COMMAND_NAMES.arena:
+      return arena(ctx, interaction);
     default:
       await interaction.reply({ content: "I don't know that command.", flags: MessageFlags.Ephemeral });
   }

@@ -125,6 +125,30 @@ describe("fake discord: deferred interaction replies", () => {
     expect(fake.state.isEphemeral(reply)).toBe(true);
     expect(slash.callbacks).toEqual([5]);
   });
+
+  it("after deferUpdate on a button, editReply edits the message the button is on and followUp can be ephemeral", async () => {
+    const eve = fake.addUser({ username: "eve" });
+    const channel = client.channels.cache.get(fake.generalChannelId);
+    if (!channel?.isSendable()) throw new Error("general is not sendable");
+    const withButton = await channel.send({
+      content: "vote",
+      components: [new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId("later").setLabel("Later").setStyle(ButtonStyle.Primary))],
+    });
+    client.once(Events.InteractionCreate, (i) => {
+      if (!i.isButton()) return;
+      void i
+        .deferUpdate()
+        .then(() => i.editReply({ content: "voted", components: [] }))
+        .then(() => i.followUp({ content: "noted", flags: MessageFlags.Ephemeral }));
+    });
+    const click = fake.simulateInteraction({ kind: "button", customId: "later", messageId: withButton.id, channelId: fake.generalChannelId, userId: eve.id });
+    const note = await fake.waitForMessage((m) => m.interactionId === click.id && m.content === "noted");
+    expect(fake.state.isEphemeral(note)).toBe(true);
+    const edited = fake.state.messages.get(withButton.id);
+    expect(edited?.content).toBe("voted");
+    expect(edited?.components).toEqual([]);
+    expect(click.callbacks).toEqual([6]);
+  });
 });
 
 describe("fake discord: reactions", () => {

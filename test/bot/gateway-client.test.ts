@@ -202,3 +202,60 @@ describe("GatewayClient feedback", () => {
     expect(error).toMatchObject({ status: 404, code: "message_not_found" });
   });
 });
+
+describe("GatewayClient arena", () => {
+  const side = (model: string | null) => ({ model, conversation_id: "conv_x" });
+  const battleJson = (over: Record<string, unknown> = {}) => ({
+    id: "bat_1",
+    object: "arena.battle",
+    status: "open",
+    anonymous: true,
+    turns: 1,
+    created_at: 1,
+    a: side(null),
+    b: side(null),
+    vote: null,
+    ...over,
+  });
+  const replyJson = (content: string) => ({ message_id: "msg_1", content, status: "complete", finish_reason: "stop", usage: null, error: null });
+  const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+
+  it("creates a battle non-streamed as the end user and reads both replies", async () => {
+    const { client, calls } = clientWith([json({ ...battleJson(), replies: { a: replyJson("A says"), b: replyJson("B says") } })]);
+    const result = await client.createBattle({ content: "q?", user: "42", max_tokens: 100 });
+    expect(result.replies.a.content).toBe("A says");
+    expect(result.replies.b.content).toBe("B says");
+    expect(calls).toEqual([{ url: "http://gw.test/v1/arena/battles", method: "POST", body: JSON.stringify({ content: "q?", user: "42", max_tokens: 100, stream: false }) }]);
+  });
+
+  it("never retries a battle that may have reached the gateway (two generations)", async () => {
+    const { client, calls } = clientWith([new TypeError("fetch failed")]);
+    await expect(client.createBattle({ content: "q?", user: "42" })).rejects.toMatchObject({ status: 0 });
+    expect(calls).toHaveLength(1);
+  });
+
+  it("votes as the end user and gets the names back; a repeat is already_voted", async () => {
+    const voted = battleJson({ status: "voted", a: side("m1"), b: side("m2"), vote: { winner: "tie", voted_at: 2 } });
+    const { client, calls } = clientWith([json(voted), errorJson(409, "already_voted")]);
+    const battle = await client.voteBattle({ battleId: "bat_1", winner: "tie", user: "42" });
+    expect([battle.a.model, battle.b.model, battle.vote?.winner]).toEqual(["m1", "m2", "tie"]);
+    expect(calls[0]).toEqual({ url: "http://gw.test/v1/arena/battles/bat_1/vote", method: "POST", body: JSON.stringify({ winner: "tie", user: "42" }) });
+    const again = await client.voteBattle({ battleId: "bat_1", winner: "a", user: "42" }).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(GatewayCallError);
+    expect(again).toMatchObject({ status: 409, code: "already_voted" });
+  });
+
+  it("asks again after Retry-After while the battle's last turn is still being stored (battle_busy)", async () => {
+    const voted = battleJson({ status: "voted", a: side("m1"), b: side("m2"), vote: { winner: "a", voted_at: 2 } });
+    const { client, calls, sleeps } = clientWith([errorJson(409, "battle_busy", { "retry-after": "1" }), json(voted)]);
+    expect((await client.voteBattle({ battleId: "bat_1", winner: "a", user: "42" })).vote?.winner).toBe("a");
+    expect(calls).toHaveLength(2);
+    expect(sleeps).toEqual([1000]);
+  });
+
+  it("reads a battle as the end user", async () => {
+    const { client, calls } = clientWith([json({ ...battleJson(), messages: { a: [], b: [] } })]);
+    expect((await client.getBattle("bat_1", "42")).status).toBe("open");
+    expect(calls[0]?.url).toBe("http://gw.test/v1/arena/battles/bat_1?user=42");
+  });
+});

@@ -19,7 +19,9 @@ const M7 = "vicuna-7b-v1.5";
 // In the arena too, but no worker serves it: it must never be drawn.
 const DOWN = "vicuna-33b-v1.3";
 const entry = (id: string) => ({ id, template: "vicuna_v1.1", contextLength: 2048, defaultMaxTokens: 24, arena: { weight: 1, identityWords: ["vicuna"] } });
-const MODELS = JSON.stringify([entry(M13), entry(M7), entry(DOWN)]);
+// Out of the arena, served by one slow worker: named battles whose turns take a while.
+const SLOW = "vicuna-slow";
+const MODELS = JSON.stringify([entry(M13), entry(M7), entry(DOWN), { id: SLOW, template: "vicuna_v1.1", contextLength: 2048, defaultMaxTokens: 40 }]);
 const VOTER_CAP = 3;
 
 let stack: Stack;
@@ -33,6 +35,8 @@ beforeAll(async () => {
     vars: { MODELS, ARENA_MAX_VOTES_PER_VOTER_PER_DAY: String(VOTER_CAP) },
   });
   botKey = await stack.createKey("bot", "arena bot");
+  await stack.addWorker("sim-slow", { model: SLOW, fast: false, reply: "lorem", replyLength: "max", ttftBaseMs: 50, itlMs: 15, itlJitterMs: 0 });
+  await stack.waitForReady(["sim-slow"]);
 }, 120_000);
 
 afterAll(async () => {
@@ -173,6 +177,22 @@ describe("arena battles", () => {
     expect(named.replies.b).toMatchObject({ status: "failed", message_id: null, error: { code: "no_workers" } });
     expect(named).toMatchObject({ status: "failed", a: { model: M7 }, b: { model: DOWN } });
     expect(await errorOf(await vote(named.id, { winner: "a" }))).toMatchObject({ status: 409, code: "battle_not_votable" });
+  });
+
+  it("refuses a vote while a turn is being answered, and takes it once both answers ended", async () => {
+    const started = await battle({ content: "slowly, please", models: [SLOW, M7], stream: true });
+    expect(started.status).toBe(200);
+    const id = started.headers.get("x-arena-battle-id")!;
+    expect(await errorOf(await vote(id, { winner: "a" }))).toMatchObject({ status: 409, code: "battle_busy" });
+    const events = await streamedEvents(started);
+    expect(events[events.length - 1]).toMatchObject({ type: "battle", battle: { status: "open", turns: 1, a: { model: SLOW } } });
+
+    const second = await call("POST", `/v1/arena/battles/${id}/turns`, { content: "again, slowly", stream: true });
+    expect(second.status).toBe(200);
+    expect(await errorOf(await vote(id, { winner: "b" }))).toMatchObject({ status: 409, code: "battle_busy" });
+    await streamedEvents(second);
+    const voted = await json<ArenaBattle>(await vote(id, { winner: "b" }), 200);
+    expect(voted).toMatchObject({ status: "voted", anonymous: false, turns: 2, vote: { winner: "b" } });
   });
 
   it("refuses what cannot be a battle with the API's error shape", async () => {

@@ -46,7 +46,10 @@ export interface FakeInteraction {
   messageId: string | null;
   /** Callback types received, in order. */
   callbacks: number[];
-  /** The message created by the first response (type 4 or 5), if any. */
+  /**
+   * The message `…/messages/@original` edits: the one created by the first response (type 4 or 5),
+   * or for a component interaction acknowledged with type 6 or 7, the message its button is on.
+   */
   originalMessageId: string | null;
 }
 
@@ -263,8 +266,13 @@ export class FakeRest {
           if (!st.isEphemeral(message)) this.#gateway.dispatch(GatewayDispatchEvents.MessageCreate, st.gatewayMessage(message));
         } else if (b.type === InteractionResponseType.UpdateMessage) {
           message = this.#message(i.channelId, i.messageId ?? undefined);
+          // As on Discord: a component interaction's original message is the one its button is on.
+          i.originalMessageId = message.id;
           this.#edited(st.editMessage(message, { content: b.data?.content, components: b.data?.components }));
-        } else if (b.type !== InteractionResponseType.DeferredMessageUpdate) {
+        } else if (b.type === InteractionResponseType.DeferredMessageUpdate) {
+          // Edited later through …/messages/@original (discord.js: deferUpdate, then editReply).
+          i.originalMessageId = this.#message(i.channelId, i.messageId ?? undefined).id;
+        } else {
           throw new HttpError(400, `callback type ${b.type} is not supported by the fake`);
         }
         if (url.searchParams.get("with_response") !== "true") return { status: 204 };

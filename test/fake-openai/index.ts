@@ -52,6 +52,12 @@ export interface FakeOpenAI {
   requests: RecordedRequest[];
   /** Queues behaviours, one per incoming POST /v1/chat/completions; when the queue is empty the default applies. */
   script(...behaviours: Behaviour[]): void;
+  /**
+   * Decides the behaviour from the request body when the queue is empty (null = the default): a
+   * test double whose answers depend on what it was asked, such as a judge whose verdicts a test
+   * chooses per question.
+   */
+  respondWith(responder: ((body: unknown) => Behaviour | null) | null): void;
   /** The behaviour when the queue is empty (initially `{kind: "ok"}`). */
   setDefault(behaviour: Behaviour): void;
   /** Empties the queue and the record, and restores the default `ok`. */
@@ -122,6 +128,7 @@ export async function startFakeOpenAI(options: { port?: number } = {}): Promise<
   const requests: RecordedRequest[] = [];
   const queue: Behaviour[] = [];
   let fallback: Behaviour = { kind: "ok" };
+  let responder: ((body: unknown) => Behaviour | null) | null = null;
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let served = 0;
@@ -224,7 +231,7 @@ export async function startFakeOpenAI(options: { port?: number } = {}): Promise<
       return;
     }
     if (req.method === "POST" && path === "/v1/chat/completions") {
-      chat(req, res, body, queue.shift() ?? fallback);
+      chat(req, res, body, queue.shift() ?? responder?.(body) ?? fallback);
       return;
     }
     json(res, 404, openAIErrorBody(`Invalid URL (${req.method} ${path})`, "invalid_request_error"));
@@ -255,10 +262,12 @@ export async function startFakeOpenAI(options: { port?: number } = {}): Promise<
     requests,
     script: (...behaviours) => void queue.push(...behaviours),
     setDefault: (behaviour) => void (fallback = behaviour),
+    respondWith: (fn) => void (responder = fn),
     reset() {
       queue.length = 0;
       requests.length = 0;
       fallback = { kind: "ok" };
+      responder = null;
     },
     stop() {
       stopped ??= new Promise<void>((resolve) => {

@@ -250,6 +250,22 @@ export const arenaLeaderboard = sqliteTable("arena_leaderboard", {
   body: text("body").notNull(),
 });
 
+/** Recorded `npm run eval` runs (routes/admin-evals.ts): the results as the CLI wrote them. */
+export const evalRuns = sqliteTable(
+  "eval_runs",
+  {
+    id: text("id").primaryKey(),
+    createdAt: integer("created_at").notNull(),
+    questionSet: text("question_set").notNull(),
+    questionCount: integer("question_count").notNull(),
+    mode: text("mode", { enum: ["single", "pairwise"] }).notNull(),
+    judgeModel: text("judge_model").notNull(),
+    /** results.json, as JSON text. */
+    results: text("results").notNull(),
+  },
+  (t) => [index("eval_runs_created").on(t.createdAt)],
+);
+
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type ConversationRow = typeof conversations.$inferSelect;
 /** A message as the API shows it; its stored token ids are read only by a turn (turn-store.ts). */
@@ -261,3 +277,4 @@ export type ShareRow = typeof shares.$inferSelect;
 export type WebSessionRow = typeof webSessions.$inferSelect;
 export type ArenaBattleRow = typeof arenaBattles.$inferSelect;
 export type ArenaVoteRow = typeof arenaVotes.$inferSelect;
+export type EvalRunRow = typeof evalRuns.$inferSelect;

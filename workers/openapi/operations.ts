@@ -6,6 +6,7 @@
 import type { z } from "zod";
 import { UserQuery, ListQuery } from "../routes/conversations.js";
 import { AdminUsageQuery, UsageQuery } from "../routes/usage-query.js";
+import { EvalsListQuery } from "../routes/admin-evals.js";
 import type { ComponentName } from "./schemas.js";
 
 /** Who may call: an API key (any role), an admin key, the pool token, the metrics token or an admin key, or anyone. */
@@ -228,6 +229,18 @@ export const OPERATIONS: readonly OperationSpec[] = [
   {
     method: "post", path: "/admin/arena/leaderboard", summary: "Refit the leaderboard from every stored vote now.", tag: "arena", access: "admin",
     success: [{ status: 200, description: "The new leaderboard.", body: "ArenaLeaderboard" }],
+  },
+  {
+    method: "post", path: "/admin/evals", summary: "Record the results of an `npm run eval` run (its results.json).", tag: "evals", access: "admin",
+    body: "RecordEvalRequest",
+    success: [{ status: 201, description: "Recorded.", body: "EvalRun" }],
+    errors: [400, 413, 415],
+  },
+  {
+    method: "get", path: "/admin/evals", summary: "Recorded evaluation runs, newest first.", tag: "evals", access: "admin",
+    query: EvalsListQuery,
+    success: [{ status: 200, description: "The runs.", body: "EvalRunList" }],
+    errors: [400],
   },
   {
     method: "get", path: "/v1/shares/{share_id}", summary: "A shared conversation, read-only: title, model and messages; no key, end user, metadata or ids.", tag: "shares", access: "public",

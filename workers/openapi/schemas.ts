@@ -21,6 +21,7 @@ import {
   UpdateConversationBody,
 } from "../../wire/conversations.js";
 import { Heartbeat, HeartbeatReply } from "../../wire/heartbeat.js";
+import { EvalRunListSchema, EvalRunSchema, RecordEvalBody } from "../../wire/evals.js";
 import {
   ArenaBattleSchema,
   ArenaBattleWithMessagesSchema,
@@ -101,6 +102,9 @@ export const COMPONENT_SCHEMAS = {
   ArenaTurnResult: ArenaTurnResultSchema,
   ArenaBattleWithMessages: ArenaBattleWithMessagesSchema,
   ArenaLeaderboard: ArenaLeaderboardSchema,
+  RecordEvalRequest: RecordEvalBody,
+  EvalRun: EvalRunSchema,
+  EvalRunList: EvalRunListSchema,
   UsageReport,
   AdminUsageReport,
   CreateKeyRequest: CreateKeyBody,
