@@ -1,6 +1,7 @@
 /**
- * Builds the web app into web/dist: `index.html` (the chat page) and `share.html` (a shared
- * conversation, read-only), each loading its own hashed script and stylesheet from `/assets/`.
+ * Builds the web app into web/dist: `index.html` (the chat page), `share.html` (a shared
+ * conversation, read-only), `arena.html` (two anonymous models side by side, and the vote) and
+ * `leaderboard.html` (public), each loading its own hashed script and stylesheet from `/assets/`.
  * The Worker serves these files (workers/web/pages.ts) with a strict CSP, so the HTML holds no
  * inline script or style. Deterministic: the same sources give the same bytes and names.
  *
@@ -20,6 +21,8 @@ const DEFAULT_OUT_DIR = path.join(WEB_DIR, "dist");
 const PAGES = {
   chat: { entry: "src/chat/main.tsx", html: "index.html", title: "Altiplano chat" },
   share: { entry: "src/share/main.tsx", html: "share.html", title: "Shared conversation · Altiplano" },
+  arena: { entry: "src/arena/main.tsx", html: "arena.html", title: "Arena · Altiplano" },
+  leaderboard: { entry: "src/leaderboard/main.tsx", html: "leaderboard.html", title: "Leaderboard · Altiplano" },
 } as const;
 export type PageName = keyof typeof PAGES;
 

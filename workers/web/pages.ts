@@ -59,4 +59,6 @@ const HASHED_FILE_CACHE = "public, max-age=31536000, immutable";
 export const pageRoutes = new Hono<AppEnv>()
   .get("/", (c) => fromAssets(c, "/index.html", PAGE_CACHE))
   .get("/share/:id", (c) => fromAssets(c, "/share.html", PAGE_CACHE))
+  .get("/arena", (c) => fromAssets(c, "/arena.html", PAGE_CACHE))
+  .get("/leaderboard", (c) => fromAssets(c, "/leaderboard.html", PAGE_CACHE))
   .get("/assets/*", (c) => fromAssets(c, new URL(c.req.url).pathname, HASHED_FILE_CACHE));

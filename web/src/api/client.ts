@@ -24,7 +24,8 @@ import {
 } from "./schemas.js";
 import { readChunkStream, type StreamEnd } from "./stream.js";
 
-async function request(method: string, path: string, options: { body?: unknown; signal?: AbortSignal } = {}): Promise<Response> {
+/** A same-origin call; a non-2xx answer throws its ApiError, a failed fetch a NetworkError. */
+export async function request(method: string, path: string, options: { body?: unknown; signal?: AbortSignal } = {}): Promise<Response> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -42,7 +43,8 @@ async function request(method: string, path: string, options: { body?: unknown; 
   return res;
 }
 
-async function json<S extends z.ZodMiniType>(schema: S, method: string, path: string, body?: unknown): Promise<z.infer<S>> {
+/** A call whose answer is checked against `schema`; an unexpected shape is a 502 ApiError. */
+export async function json<S extends z.ZodMiniType>(schema: S, method: string, path: string, body?: unknown): Promise<z.infer<S>> {
   const res = await request(method, path, { body });
   const parsed = schema.safeParse(await res.json());
   if (!parsed.success) throw new ApiError(502, `The gateway's answer to ${method} ${path.split("?")[0]} was not what this page expects.`);

@@ -7,6 +7,7 @@ import { ChatHeader } from "../components/ChatHeader.js";
 import { Composer } from "../components/Composer.js";
 import { MenuIcon } from "../components/icons.js";
 import { NewChatOptions } from "../components/NewChatOptions.js";
+import { PageNav } from "../components/PageNav.js";
 import { SharePanel } from "../components/SharePanel.js";
 import { Sidebar } from "../components/Sidebar.js";
 import { ThemeToggle } from "../components/ThemeToggle.js";
@@ -52,11 +53,12 @@ export function ChatApp({ session, onSignOut, onSignedOut }: { session: SessionV
 
   return (
     <div class="app">
-      <header class="topbar">
+      <header class="topbar with-nav">
         <button type="button" class="icon-button menu-button" aria-label="Conversations" aria-expanded={drawerOpen} aria-controls="conversations" onClick={() => setDrawerOpen(!drawerOpen)}>
           <MenuIcon />
         </button>
         <h1 class="brand">Altiplano</h1>
+        <PageNav current="chat" />
         <span class="who muted small" title={who}>
           {who}
         </span>

@@ -2,12 +2,26 @@
  * Signing in: an API key is exchanged for an HttpOnly session cookie (`POST /auth/session`) and
  * forgotten at once — the page never stores it. In public demo mode a visitor may chat without one.
  */
+import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import * as api from "../api/client.js";
 import { ApiError, errorWords } from "../api/errors.js";
 import type { SessionView } from "../api/schemas.js";
 
-export function SignIn({ demo, notice, onSignedIn }: { demo: boolean; notice: string | null; onSignedIn: (session: SessionView) => void }) {
+export function SignIn({
+  demo,
+  notice,
+  lead,
+  children,
+  onSignedIn,
+}: {
+  demo: boolean;
+  notice: string | null;
+  lead?: string;
+  /** Shown at the end of the card (a page's link for visitors without a key). */
+  children?: ComponentChildren;
+  onSignedIn: (session: SessionView) => void;
+}) {
   const [key, setKey] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
@@ -44,7 +58,7 @@ export function SignIn({ demo, notice, onSignedIn }: { demo: boolean; notice: st
     <main class="sign-in">
       <div class="sign-in-card">
         <h1>Altiplano</h1>
-        <p class="muted">Chat with the models this gateway serves.</p>
+        <p class="muted">{lead ?? "Chat with the models this gateway serves."}</p>
         {notice && <p class="notice" role="status">{notice}</p>}
         <form onSubmit={(e) => void submit(e)}>
           <label for="api-key">API key</label>
@@ -77,6 +91,7 @@ export function SignIn({ demo, notice, onSignedIn }: { demo: boolean; notice: st
             </button>
           </div>
         )}
+        {children}
       </div>
     </main>
   );
