@@ -63,6 +63,14 @@ export const OPERATIONS: readonly OperationSpec[] = [
     success: [{ status: 200, description: "The chat page.", body: "html" }],
   },
   {
+    method: "get", path: "/arena", summary: "The web app: the arena page (two anonymous answers side by side, and the vote).", tag: "web", access: "public",
+    success: [{ status: 200, description: "The arena page.", body: "html" }],
+  },
+  {
+    method: "get", path: "/leaderboard", summary: "The web app: the public leaderboard page (it reads `/v1/leaderboard`).", tag: "web", access: "public",
+    success: [{ status: 200, description: "The leaderboard page.", body: "html" }],
+  },
+  {
     method: "get", path: "/share/{id}", summary: "The web app's read-only page of a shared conversation (it reads `/v1/shares/{id}`).", tag: "web", access: "public",
     params: [{ name: "id", description: "Share id (`shr_…`)." }],
     success: [{ status: 200, description: "The shared-conversation page.", body: "html" }],
