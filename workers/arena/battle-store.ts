@@ -3,7 +3,7 @@
  * owner, created sealed (hidden from the conversations API, which would name their models) and
  * unsealed in the same batch that stores the vote, or when the battle fails and can never be voted.
  */
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { ArenaWinner } from "../../wire/arena.js";
 import type { Owner } from "../db/conversation-store.js";
@@ -85,7 +85,7 @@ export async function endBattleTurn(db: D1Database, battle: ArenaBattleRow, outc
   if (!outcome.failed) {
     const [updated] = await d
       .update(arenaBattles)
-      .set({ turns: battle.turns + 1, updatedAt: outcome.now })
+      .set({ turns: sql`${arenaBattles.turns} + 1`, updatedAt: outcome.now })
       .where(eq(arenaBattles.id, battle.id))
       .returning();
     return updated ?? battle;
