@@ -151,6 +151,22 @@ export interface ArenaLeaderboard {
    * half); null on the diagonal and for pairs that never met. `battles[i][j]`: how many they had.
    */
   win_fractions: { models: string[]; fractions: (number | null)[][]; battles: number[][] };
+  /** The latest recorded `npm run eval` run (POST /admin/evals), shown beside the votes; null before any. */
+  judge: LeaderboardJudge | null;
+}
+
+/** An LLM judge's scores from a recorded evaluation run. */
+export interface LeaderboardJudge {
+  run_id: string;
+  /** Unix seconds. */
+  recorded_at: number;
+  judge_model: string;
+  /** single: mean rating 1–10 · pairwise: adjusted win rate 0–1. */
+  mode: "single" | "pairwise";
+  question_set: string;
+  question_count: number;
+  /** By model; models the run did not evaluate are absent. */
+  scores: Record<string, number | null>;
 }
 
 /*
@@ -209,6 +225,17 @@ export const ArenaLeaderboardSchema = z.object({
     }),
   ),
   win_fractions: z.object({ models: z.array(z.string()), fractions: z.array(z.array(z.number().nullable())), battles: z.array(z.array(z.number().int())) }),
+  judge: z
+    .object({
+      run_id: z.string(),
+      recorded_at: z.number().int(),
+      judge_model: z.string(),
+      mode: z.enum(["single", "pairwise"]),
+      question_set: z.string(),
+      question_count: z.number().int(),
+      scores: z.record(z.string(), z.number().nullable()),
+    })
+    .nullable(),
 });
 
 const arenaSchemasMatch: [

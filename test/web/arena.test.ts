@@ -293,6 +293,15 @@ describe("the arena page", () => {
 describe("the leaderboard page", () => {
   it("after an admin recompute, shows both models, their battles and the win matrix to a visitor without a session", async () => {
     expect(votes).toHaveLength(2);
+    // A recorded evaluation run of one of the two models (a fixture, named as one: no judge rated
+    // anything): its score shows beside the votes.
+    const judged = NAMES[0]!;
+    const recorded = await api<{ id: string }>("POST", "/admin/evals", stack.adminKey, {
+      question_set: "test-fixture.jsonl",
+      question_count: 80,
+      results: { mode: "single", judge_model: "fake-judge", models: { [judged]: { score: 7.4, categories: {}, turns: [7.6, 7.2], unparsed: 0 } }, pairwise: {} },
+    });
+    expect(recorded.status).toBe(201);
     const refreshed = await api<ArenaLeaderboard>("POST", "/admin/arena/leaderboard", stack.adminKey);
     expect(refreshed.status).toBe(200);
     const board = refreshed.json;
@@ -316,7 +325,9 @@ describe("the leaderboard page", () => {
     expect(await page.getByLabel("API key").count()).toBe(0);
 
     const headers = await ratings.locator("thead th").allTextContents();
-    expect(headers).toEqual(["Rank", "Model", "Rating", "95 % interval", "Battles", "Wins", "Losses", "Ties"]);
+    expect(headers).toEqual(["Rank", "Model", "Rating", "95 % interval", "Battles", "Wins", "Losses", "Ties", "Judge"]);
+    expect(board.judge).toMatchObject({ run_id: recorded.json.id, judge_model: "fake-judge", mode: "single", scores: { [judged]: 7.4 } });
+    await page.getByText("Judge: fake-judge’s mean rating (1–10) over 80 questions of test-fixture.jsonl").waitFor();
     const rows = await ratings.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((c) => (c.textContent ?? "").trim())));
     expect(rows.map((r) => r[1])).toEqual(board.models.map((m) => m.model)); // best first, as computed
     for (const row of rows) {
@@ -331,6 +342,7 @@ describe("the leaderboard page", () => {
         String(expected.wins),
         String(expected.losses),
         String(expected.ties),
+        entry.model === judged ? "7.4 / 10" : "\u2013",
       ]);
       expect(expected.battles).toBe(2);
     }

@@ -1,6 +1,6 @@
 /** The leaderboard page's numbers: points, intervals, win fractions, their colour steps and the votes sentence. */
 import { describe, expect, it } from "vitest";
-import { cellTitle, formatFraction, formatInterval, formatPoints, fractionStep, votesSentence } from "../../web/src/leaderboard/format.js";
+import { cellTitle, formatFraction, formatInterval, formatJudgeScore, formatPoints, fractionStep, votesSentence } from "../../web/src/leaderboard/format.js";
 
 describe("formatPoints and formatInterval", () => {
   it.each([
@@ -71,5 +71,20 @@ describe("cellTitle", () => {
     [null, 0, "m1 and m2 have not met"],
   ])("%s of %i", (fraction, battles, text) => {
     expect(cellTitle("m1", "m2", fraction, battles)).toBe(text);
+  });
+});
+
+describe("formatJudgeScore", () => {
+  it.each([
+    ["single", 7.4, "7.4 / 10"],
+    ["single", 10, "10.0 / 10"],
+    ["single", 6.96, "7.0 / 10"],
+    ["pairwise", 0.625, "63 %"],
+    ["pairwise", 0, "0 %"],
+    ["single", null, "\u2013"],
+    ["pairwise", undefined, "\u2013"],
+    ["single", Number.NaN, "\u2013"],
+  ] as const)("%s %s reads %s", (mode, score, text) => {
+    expect(formatJudgeScore(mode, score)).toBe(text);
   });
 });

@@ -44,7 +44,7 @@ async function storedAt(): Promise<number | null> {
 }
 
 beforeEach(async () => {
-  await env.DB.batch([env.DB.prepare("DELETE FROM arena_votes"), env.DB.prepare("DELETE FROM arena_leaderboard")]);
+  await env.DB.batch([env.DB.prepare("DELETE FROM arena_votes"), env.DB.prepare("DELETE FROM arena_leaderboard"), env.DB.prepare("DELETE FROM eval_runs")]);
 });
 
 describe("the arena leaderboard's schedule", () => {
@@ -84,9 +84,34 @@ describe("the arena leaderboard's schedule", () => {
     expect(board.models.map((m) => m.battles)).toEqual([2, 2]);
   });
 
+  it("shows the latest recorded evaluation run's judge scores beside the votes", async () => {
+    await seedVotes(["a", "b"]);
+    const results = (score13: number) =>
+      JSON.stringify({
+        mode: "single",
+        judge_model: "gpt-4o",
+        models: { "vicuna-13b-v1.5": { score: score13, categories: {}, turns: [score13, score13], unparsed: 0 }, "vicuna-7b-v1.5": { score: null, categories: {}, turns: [null, null], unparsed: 4 } },
+        pairwise: {},
+      });
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO eval_runs (id, created_at, question_set, question_count, mode, judge_model, results) VALUES ('eval_old', 1000, 'old.jsonl', 10, 'single', 'gpt-4o', ?1)").bind(results(5)),
+      env.DB.prepare("INSERT INTO eval_runs (id, created_at, question_set, question_count, mode, judge_model, results) VALUES ('eval_new', 2000, 'new.jsonl', 80, 'single', 'gpt-4o', ?1)").bind(results(7.5)),
+    ]);
+    const board = await readBoard();
+    expect(board.judge).toEqual({
+      run_id: "eval_new",
+      recorded_at: 2,
+      judge_model: "gpt-4o",
+      mode: "single",
+      question_set: "new.jsonl",
+      question_count: 80,
+      scores: { "vicuna-13b-v1.5": 7.5, "vicuna-7b-v1.5": null },
+    });
+  });
+
   it("with no votes, an empty board", async () => {
     const board = await readBoard();
-    expect(board).toMatchObject({ votes_total: 0, votes_counted: 0, models: [], anchor: { kind: "mean", rating: 1000 } });
+    expect(board).toMatchObject({ votes_total: 0, votes_counted: 0, models: [], anchor: { kind: "mean", rating: 1000 }, judge: null });
     expect(board.bootstrap.rounds).toBeGreaterThanOrEqual(100);
   });
 });

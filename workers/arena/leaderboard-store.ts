@@ -4,13 +4,14 @@
  * refits. The cron trigger refits on its schedule; a read of a leaderboard older than
  * ARENA_LEADERBOARD_MAX_AGE_SECONDS (or of none yet) refits at once; operators can force it.
  */
-import { eq } from "drizzle-orm";
+import { desc, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { z } from "zod";
-import type { ArenaLeaderboard } from "../../wire/arena.js";
+import type { ArenaLeaderboard, LeaderboardJudge } from "../../wire/arena.js";
+import { EvalResultsSchema } from "../../wire/evals.js";
 import { getConfig, type GatewayConfig } from "../config.js";
 import type { Env } from "../env.js";
-import { arenaLeaderboard } from "../db/schema.js";
+import { arenaLeaderboard, evalRuns } from "../db/schema.js";
 import { buildLeaderboard } from "./leaderboard.js";
 import { filterVotes, type IdentityWords } from "./vote-filters.js";
 
@@ -52,7 +53,7 @@ async function loadRatedVotes(db: D1Database): Promise<StoredVote[]> {
 }
 
 /** The leaderboard of these stored votes under this configuration. Pure apart from the clock value passed in. */
-export function leaderboardOf(votes: readonly StoredVote[], config: GatewayConfig, now: number): ArenaLeaderboard {
+export function leaderboardOf(votes: readonly StoredVote[], config: GatewayConfig, now: number, judge: LeaderboardJudge | null): ArenaLeaderboard {
   // The leak verdict was taken when each vote was cast (from its answers and the words then
   // configured); the filter reads the stored flag.
   const identityWords: IdentityWords = {};
@@ -90,13 +91,31 @@ export function leaderboardOf(votes: readonly StoredVote[], config: GatewayConfi
       fractions: board.winFractions.fractions.map((row) => row.map((f) => (f === null ? null : Math.round(f * 1000) / 1000))),
       battles: board.winFractions.battles,
     },
+    judge,
+  };
+}
+
+/** The latest recorded evaluation run's scores, or null when none is recorded. */
+async function latestJudge(db: D1Database): Promise<LeaderboardJudge | null> {
+  const row = await drizzle(db).select().from(evalRuns).orderBy(desc(evalRuns.createdAt), desc(evalRuns.id)).limit(1).get();
+  if (!row) return null;
+  // Stored by routes/admin-evals.ts after the same schema accepted it.
+  const results = EvalResultsSchema.parse(JSON.parse(row.results));
+  return {
+    run_id: row.id,
+    recorded_at: Math.floor(row.createdAt / 1000),
+    judge_model: results.judge_model,
+    mode: results.mode,
+    question_set: row.questionSet,
+    question_count: row.questionCount,
+    scores: Object.fromEntries(Object.entries(results.models).map(([model, r]) => [model, r.score])),
   };
 }
 
 /** Refits from every stored vote and stores the result as the current leaderboard. */
 export async function refreshLeaderboard(env: Env, now: number = Date.now()): Promise<ArenaLeaderboard> {
-  const votes = await loadRatedVotes(env.DB);
-  const board = leaderboardOf(votes, getConfig(env), now);
+  const [votes, judge] = await Promise.all([loadRatedVotes(env.DB), latestJudge(env.DB)]);
+  const board = leaderboardOf(votes, getConfig(env), now, judge);
   const row = { id: LEADERBOARD_ROW, computedAt: now, body: JSON.stringify(board) };
   await drizzle(env.DB).insert(arenaLeaderboard).values(row).onConflictDoUpdate({ target: arenaLeaderboard.id, set: { computedAt: now, body: row.body } });
   return board;

@@ -11,6 +11,7 @@ import type { AppEnv } from "../app-env.js";
 import { newId } from "../auth/key-material.js";
 import { requireRole } from "../auth/middleware.js";
 import { evalRuns, type EvalRunRow } from "../db/schema.js";
+import { refreshLeaderboard } from "../arena/leaderboard-store.js";
 import { parseWith, readJsonBody } from "../http/json-body.js";
 
 export const EvalsListQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }).strict();
@@ -41,6 +42,8 @@ export const adminEvalsRoutes = new Hono<AppEnv>()
       results: JSON.stringify(body.results),
     };
     await drizzle(c.env.DB).insert(evalRuns).values(row);
+    // The leaderboard shows the latest run's scores: refit now rather than at its next schedule.
+    c.executionCtx.waitUntil(refreshLeaderboard(c.env).catch((err: unknown) => console.error("could not refresh the leaderboard", err)));
     return c.json(view(row), 201);
   })
   .get("/", async (c) => {

@@ -111,6 +111,17 @@ export const ArenaLeaderboardSchema = z.object({
     fractions: z.array(z.array(z.nullable(z.number()))),
     battles: z.array(z.array(z.number())),
   }),
+  judge: z.nullable(
+    z.object({
+      run_id: z.string(),
+      recorded_at: z.number(),
+      judge_model: z.string(),
+      mode: z.enum(["single", "pairwise"]),
+      question_set: z.string(),
+      question_count: z.number(),
+      scores: z.record(z.string(), z.nullable(z.number())),
+    }),
+  ),
 });
 
 const schemasMatchWire: [

@@ -9,7 +9,7 @@ import type { ArenaLeaderboard } from "../api/arena-schemas.js";
 import { errorWords } from "../api/errors.js";
 import { PageNav } from "../components/PageNav.js";
 import { ThemeToggle } from "../components/ThemeToggle.js";
-import { cellTitle, formatFraction, formatInterval, formatPoints, fractionStep, votesSentence } from "./format.js";
+import { cellTitle, formatFraction, formatInterval, formatJudgeScore, formatPoints, fractionStep, votesSentence } from "./format.js";
 
 type State = { kind: "loading" } | { kind: "failed"; message: string } | { kind: "ready"; board: ArenaLeaderboard };
 
@@ -31,6 +31,7 @@ function RatingsTable({ board }: { board: ArenaLeaderboard }) {
             <th scope="col">Wins</th>
             <th scope="col">Losses</th>
             <th scope="col">Ties</th>
+            {board.judge && <th scope="col">Judge</th>}
           </tr>
         </thead>
         <tbody>
@@ -46,6 +47,7 @@ function RatingsTable({ board }: { board: ArenaLeaderboard }) {
               <td>{m.wins}</td>
               <td>{m.losses}</td>
               <td>{m.ties}</td>
+              {board.judge && <td class="judge-score">{formatJudgeScore(board.judge.mode, board.judge.scores[m.model])}</td>}
             </tr>
           ))}
         </tbody>
@@ -147,12 +149,24 @@ export function LeaderboardView() {
               {state.board.anchor.kind === "mean" ? `the mean model is at ${formatPoints(state.board.anchor.rating)}` : `${state.board.anchor.model} is fixed at ${formatPoints(state.board.anchor.rating)}`}
               . The interval comes from {state.board.bootstrap.rounds} bootstrap rounds; models whose intervals overlap share a rank.
             </p>
+            {state.board.judge && <JudgeNote judge={state.board.judge} />}
             <h2>Who beats whom</h2>
             <WinMatrix board={state.board} />
           </>
         )}
       </main>
     </div>
+  );
+}
+
+/** Where the Judge column comes from: the latest recorded evaluation run, an LLM's verdicts rather than people's. */
+function JudgeNote({ judge }: { judge: NonNullable<ArenaLeaderboard["judge"]> }) {
+  return (
+    <p class="small muted judge-note">
+      Judge: {judge.judge_model}&rsquo;s {judge.mode === "single" ? "mean rating (1–10)" : "adjusted win rate"} over {judge.question_count} questions of{" "}
+      {judge.question_set}, recorded <Time seconds={judge.recorded_at} /> (<code>npm run eval</code>). An LLM&rsquo;s verdicts, beside the people&rsquo;s votes; &ndash; where the run did not
+      include the model.
+    </p>
   );
 }
 

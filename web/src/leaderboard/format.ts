@@ -45,6 +45,12 @@ export function votesSentence(board: Pick<ArenaLeaderboard, "votes_total" | "vot
   return `${counted}; ${dropped.toLocaleString("en-US")} dropped: ${why.join(", ")}.`;
 }
 
+/** A judge's score as the page shows it: a mean rating "7.4 / 10", or an adjusted win rate "62 %"; "–" when there is none. */
+export function formatJudgeScore(mode: "single" | "pairwise", score: number | null | undefined): string {
+  if (score === null || score === undefined || !Number.isFinite(score)) return "\u2013";
+  return mode === "single" ? `${score.toFixed(1)} / 10` : `${Math.round(score * 100)} %`;
+}
+
 /** A cell's description for its title: "vicuna-13b won 0.63 of 8 battles against vicuna-7b". */
 export function cellTitle(row: string, column: string, fraction: number | null, battles: number): string {
   if (fraction === null || battles === 0) return `${row} and ${column} have not met`;
