@@ -38,17 +38,22 @@ export const CreateConversationBody = z
     external_id: z.string().min(1).max(256).optional(),
     /** End user the conversation belongs to (bot keys: e.g. a Discord user id). */
     user: z.string().min(1).max(256).optional(),
+    /** Consent to export it as training data; absent = its key's data-sharing setting. */
+    training_consent: z.boolean().optional(),
   })
   .strict();
 export type CreateConversationBody = z.infer<typeof CreateConversationBody>;
 
-/** `POST /v1/conversations/{id}`: replaces the metadata, as OpenAI's conversation update does. */
+/** `POST /v1/conversations/{id}`: replaces the metadata (as OpenAI's conversation update does) and/or sets the consent. */
 export const UpdateConversationBody = z
   .object({
-    metadata: Metadata,
+    metadata: Metadata.optional(),
+    /** Consent to export it as training data; withdrawing it takes it out of every later export. */
+    training_consent: z.boolean().optional(),
     user: z.string().min(1).max(256).optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.metadata !== undefined || b.training_consent !== undefined, { message: "give metadata, training_consent or both" });
 export type UpdateConversationBody = z.infer<typeof UpdateConversationBody>;
 
 export const TurnBody = z
@@ -75,6 +80,8 @@ export interface Conversation {
   metadata: Record<string, string>;
   external_id: string | null;
   user: string | null;
+  /** Whether it may be exported as training data (`npm run export`). */
+  training_consent: boolean;
   created_at: number;
   updated_at: number;
 }
@@ -186,6 +193,7 @@ export const ConversationSchema = z.object({
   metadata: z.record(z.string(), z.string()),
   external_id: z.string().nullable(),
   user: z.string().nullable(),
+  training_consent: z.boolean(),
   created_at: z.number().int(),
   updated_at: z.number().int(),
 });

@@ -24,6 +24,7 @@ import { adminUsageRoutes, usageRoutes } from "./routes/usage.js";
 import { pageRoutes } from "./web/pages.js";
 import { adminArenaRoutes, arenaRoutes, leaderboardRoutes } from "./routes/arena.js";
 import { adminEvalsRoutes } from "./routes/admin-evals.js";
+import { adminExportRoutes } from "./routes/admin-export.js";
 import { sessionRoutes } from "./web/session-routes.js";
 
 const app = new Hono<AppEnv>();
@@ -59,6 +60,7 @@ app.route("/admin/keys", adminKeysRoutes);
 app.route("/admin/usage", adminUsageRoutes);
 app.route("/admin/arena", adminArenaRoutes);
 app.route("/admin/evals", adminEvalsRoutes);
+app.route("/admin/export", adminExportRoutes);
 app.route("/pool", poolRoutes);
 app.route("/admin/pool", adminPoolRoutes);
 app.route("/metrics", metricsRoutes);

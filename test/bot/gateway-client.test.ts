@@ -146,7 +146,7 @@ describe("GatewayClient turns", () => {
 });
 
 describe("GatewayClient safe calls", () => {
-  const conv = { id: "conv_1", object: "conversation", model: "m", system_prompt: null, metadata: {}, external_id: "discord:1", user: null, created_at: 1, updated_at: 1 };
+  const conv = { id: "conv_1", object: "conversation", model: "m", system_prompt: null, metadata: {}, external_id: "discord:1", user: null, training_consent: false, created_at: 1, updated_at: 1 };
 
   it("retries network errors with backoff, up to three attempts", async () => {
     const ok = new Response(JSON.stringify(conv), { status: 200 });

@@ -6,7 +6,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { ArenaWinner } from "../../wire/arena.js";
-import type { Owner } from "../db/conversation-store.js";
+import { keyDataSharingSql, type Owner } from "../db/conversation-store.js";
 import { arenaBattles, arenaVotes, conversations, messages, type ArenaBattleRow, type MessageRow } from "../db/schema.js";
 
 export interface NewBattle {
@@ -36,6 +36,7 @@ export async function createBattle(db: D1Database, input: NewBattle): Promise<Ar
     createdAt: input.now,
     updatedAt: input.now,
     arenaSealed: true,
+    trainingConsent: keyDataSharingSql(input.owner.keyId),
   });
   const battle: ArenaBattleRow = {
     id: input.id,

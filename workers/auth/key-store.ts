@@ -13,7 +13,7 @@ export interface CreatedKey {
 
 export async function createApiKey(
   db: D1Database,
-  input: { name: string; role: Role; limits?: string | null; now?: number },
+  input: { name: string; role: Role; limits?: string | null; dataSharing?: boolean; now?: number },
 ): Promise<CreatedKey> {
   const plaintext = generateApiKey();
   const row: ApiKeyRow = {
@@ -23,6 +23,7 @@ export async function createApiKey(
     keyHash: await sha256Hex(plaintext),
     keyPrefix: plaintext.slice(0, DISPLAY_PREFIX_CHARS),
     limits: input.limits ?? null,
+    dataSharing: input.dataSharing ?? false,
     createdAt: input.now ?? Date.now(),
     revokedAt: null,
   };
@@ -57,8 +58,9 @@ export async function revokeApiKey(db: D1Database, id: string, now = Date.now())
   return rows[0] ?? (await getApiKey(db, id));
 }
 
-/** Replaces a key's limit overrides (JSON text, or null for the defaults). */
-export async function setApiKeyLimits(db: D1Database, id: string, limits: string | null): Promise<ApiKeyRow | undefined> {
-  const rows = await drizzle(db).update(apiKeys).set({ limits }).where(eq(apiKeys.id, id)).returning();
+/** Changes a key's limit overrides (JSON text, or null for the defaults) and/or its data-sharing default. */
+export async function updateApiKey(db: D1Database, id: string, change: { limits?: string | null; dataSharing?: boolean }): Promise<ApiKeyRow | undefined> {
+  if (change.limits === undefined && change.dataSharing === undefined) return getApiKey(db, id);
+  const rows = await drizzle(db).update(apiKeys).set(change).where(eq(apiKeys.id, id)).returning();
   return rows[0];
 }

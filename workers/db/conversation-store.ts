@@ -47,8 +47,19 @@ function visibleTo(owner: Owner) {
   return and(eq(conversations.keyId, owner.keyId), inArray(conversations.endUser, visibleEndUsers(owner)), eq(conversations.arenaSealed, false));
 }
 
+/**
+ * A key's data-sharing setting inside a write: a new conversation's consent when the request does
+ * not give one (0 for the bootstrap admin, which has no row). Read in the INSERT itself, so an
+ * admin's change applies to the next conversation, whatever an isolate has cached of the key.
+ */
+export function keyDataSharingSql(keyId: string) {
+  return sql<boolean>`COALESCE((SELECT data_sharing FROM api_keys WHERE id = ${keyId}), 0)`;
+}
+
 export interface NewConversation {
   id: string;
+  /** Consent to export as training data; absent or null = the key's data-sharing setting. */
+  trainingConsent?: boolean | null;
   /** A side of an arena battle, hidden until its vote; default false. */
   arenaSealed?: boolean;
   owner: Owner;
@@ -78,6 +89,7 @@ export async function createConversation(db: D1Database, input: NewConversation)
       createdAt: input.now,
       updatedAt: input.now,
       arenaSealed: input.arenaSealed ?? false,
+      trainingConsent: input.trainingConsent ?? keyDataSharingSql(input.owner.keyId),
     })
     .onConflictDoNothing()
     .returning();
@@ -139,14 +151,18 @@ export async function listConversations(
   return { kind: "ok", rows: rows.slice(0, query.limit), hasMore: rows.length > query.limit };
 }
 
-/** Replaces a conversation's metadata; null when the owner has no such conversation. */
-export async function updateConversationMetadata(
+/** Replaces a conversation's metadata and/or sets its consent; null when the owner has no such conversation. */
+export async function updateConversation(
   db: D1Database,
-  input: { owner: Owner; id: string; metadata: Record<string, string>; now: number },
+  input: { owner: Owner; id: string; metadata?: Record<string, string>; trainingConsent?: boolean; now: number },
 ): Promise<ConversationRow | null> {
   const updated = await drizzle(db)
     .update(conversations)
-    .set({ metadata: JSON.stringify(input.metadata), updatedAt: input.now })
+    .set({
+      ...(input.metadata === undefined ? {} : { metadata: JSON.stringify(input.metadata) }),
+      ...(input.trainingConsent === undefined ? {} : { trainingConsent: input.trainingConsent }),
+      updatedAt: input.now,
+    })
     .where(and(eq(conversations.id, input.id), visibleTo(input.owner)))
     .returning();
   return updated[0] ?? null;

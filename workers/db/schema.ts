@@ -27,6 +27,8 @@ export const apiKeys = sqliteTable(
     limits: text("limits"),
     createdAt: integer("created_at").notNull(),
     revokedAt: integer("revoked_at"),
+    /** Whether this key's new conversations consent to training-data export by default (admin, default off). */
+    dataSharing: integer("data_sharing", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [uniqueIndex("api_keys_key_hash").on(t.keyHash)],
 );
@@ -52,12 +54,19 @@ export const conversations = sqliteTable(
      * API does not show it (workers/arena/battle-store.ts unseals it with the vote).
      */
     arenaSealed: integer("arena_sealed", { mode: "boolean" }).notNull().default(false),
+    /**
+     * Consent to export this conversation as training data (workers/routes/admin-export.ts): set
+     * at creation from the request or, absent there, its key's data_sharing; changed by an update.
+     */
+    trainingConsent: integer("training_consent", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     uniqueIndex("conversations_external").on(t.keyId, t.endUser, t.externalId),
     index("conversations_owner").on(t.keyId, t.endUser, t.id),
     // Listing is newest first with (created_at, id) as the cursor.
     index("conversations_owner_created").on(t.keyId, t.endUser, t.createdAt, t.id),
+    // The training-data export walks consented conversations oldest first by (created_at, id).
+    index("conversations_consented").on(t.trainingConsent, t.createdAt, t.id),
   ],
 );
 

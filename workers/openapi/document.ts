@@ -62,6 +62,8 @@ function successContent(body: OperationSpec["success"][number]["body"]): JsonSch
       return { "text/plain": { schema: { type: "string", description: "Prometheus text exposition format 0.0.4." } } };
     case "html":
       return { "text/html": { schema: { type: "string" } } };
+    case "ndjson":
+      return { "application/x-ndjson": { schema: { type: "string", description: "One JSON object per line." } } };
     case "asset":
       return { "*/*": { schema: { type: "string", format: "binary" } } };
     case "document":

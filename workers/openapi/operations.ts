@@ -7,6 +7,7 @@ import type { z } from "zod";
 import { UserQuery, ListQuery } from "../routes/conversations.js";
 import { AdminUsageQuery, UsageQuery } from "../routes/usage-query.js";
 import { EvalsListQuery } from "../routes/admin-evals.js";
+import { ExportQuery } from "../routes/admin-export.js";
 import type { ComponentName } from "./schemas.js";
 
 /** Who may call: an API key (any role), an admin key, the pool token, the metrics token or an admin key, or anyone. */
@@ -34,7 +35,7 @@ export interface OperationSpec {
    * `"text"` for Prometheus text, `"turn"` for a chat answer (JSON, or SSE when streamed), `"html"`
    * for a web page, or `"asset"` for a static file of the web app.
    */
-  success: { status: number; description: string; body: ComponentName | "document" | "text" | "turn" | "html" | "asset" }[];
+  success: { status: number; description: string; body: ComponentName | "document" | "text" | "turn" | "html" | "asset" | "ndjson" }[];
   /** Error statuses this route answers besides the ones every route of its access answers. */
   errors?: readonly number[];
 }
@@ -248,6 +249,12 @@ export const OPERATIONS: readonly OperationSpec[] = [
     method: "get", path: "/admin/evals", summary: "Recorded evaluation runs, newest first.", tag: "evals", access: "admin",
     query: EvalsListQuery,
     success: [{ status: 200, description: "The runs.", body: "EvalRunList" }],
+    errors: [400],
+  },
+  {
+    method: "get", path: "/admin/export/conversations", summary: "Consented conversations for training data, as NDJSON, oldest first: one line per conversation (messages with their 👍/👎 counts), then a cursor line for the next page.", tag: "export", access: "admin",
+    query: ExportQuery,
+    success: [{ status: 200, description: "One page of `application/x-ndjson`; `npm run export` walks the pages and cleans them.", body: "ndjson" }],
     errors: [400],
   },
   {

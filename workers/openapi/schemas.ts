@@ -51,6 +51,7 @@ const ApiKeySchema = z.object({
   revoked_at: z.number().int().nullable(),
   limit_overrides: LimitsBody,
   limits: ScopeLimits.extend({ end_user: ScopeLimits }),
+  data_sharing: z.boolean(),
 });
 const apiKeyMatches: SameShape<z.infer<typeof ApiKeySchema>, ReturnType<typeof keyView>> = true;
 void apiKeyMatches;

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env.js";
 import { forgetCachedKey, requireRole } from "../auth/middleware.js";
-import { createApiKey, getApiKey, listApiKeys, revokeApiKey, setApiKeyLimits } from "../auth/key-store.js";
+import { createApiKey, getApiKey, listApiKeys, revokeApiKey, updateApiKey } from "../auth/key-store.js";
 import type { ApiKeyRow } from "../db/schema.js";
 import type { Env } from "../env.js";
 import { notFound } from "../errors.js";
@@ -15,15 +15,19 @@ export const CreateKeyBody = z
     name: z.string().trim().min(1).max(128),
     role: z.enum(["admin", "user", "bot"]),
     limits: LimitsBody.optional(),
+    /** Whether the key's new conversations consent to training-data export unless they say otherwise (default false). */
+    data_sharing: z.boolean().optional(),
   })
   .strict();
 
 export const PatchKeyBody = z
   .object({
     /** Merged into the key's overrides field by field; null clears every override. */
-    limits: LimitsBody.nullable(),
+    limits: LimitsBody.nullable().optional(),
+    data_sharing: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.limits !== undefined || b.data_sharing !== undefined, { message: "give limits, data_sharing or both" });
 
 /** A key as the admin API shows it: never the hash, never the plaintext. */
 export function keyView(env: Env, row: ApiKeyRow) {
@@ -39,6 +43,8 @@ export function keyView(env: Env, row: ApiKeyRow) {
     limit_overrides: parseStoredLimits(row.limits),
     /** What is enforced: defaults merged with the overrides. */
     limits: limitsToBody(effectiveLimits(env, row.limits)),
+    /** The default consent of the key's new conversations to training-data export. */
+    data_sharing: Boolean(row.dataSharing),
   };
 }
 
@@ -47,7 +53,7 @@ export const adminKeysRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const body = await readJsonBody(c, CreateKeyBody);
     const limits = body.limits ? patchStoredLimits(null, body.limits) : null;
-    const { row, plaintext } = await createApiKey(c.env.DB, { name: body.name, role: body.role, limits });
+    const { row, plaintext } = await createApiKey(c.env.DB, { name: body.name, role: body.role, limits, dataSharing: body.data_sharing ?? false });
     return c.json({ ...keyView(c.env, row), key: plaintext }, 201);
   })
   .get("/", async (c) => {
@@ -64,7 +70,10 @@ export const adminKeysRoutes = new Hono<AppEnv>()
     const body = await readJsonBody(c, PatchKeyBody);
     const current = await getApiKey(c.env.DB, id);
     if (!current) throw notFound(`No API key with id '${id}'.`);
-    const row = await setApiKeyLimits(c.env.DB, id, body.limits === null ? null : patchStoredLimits(current.limits, body.limits));
+    const row = await updateApiKey(c.env.DB, id, {
+      ...(body.limits === undefined ? {} : { limits: body.limits === null ? null : patchStoredLimits(current.limits, body.limits) }),
+      ...(body.data_sharing === undefined ? {} : { dataSharing: body.data_sharing }),
+    });
     if (!row) throw notFound(`No API key with id '${id}'.`);
     // Other isolates pick the change up when their cached lookup expires (AUTH_CACHE_TTL_MS).
     forgetCachedKey(id);

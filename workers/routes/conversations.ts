@@ -29,7 +29,7 @@ import {
   deleteConversation,
   getConversation,
   listConversations,
-  updateConversationMetadata,
+  updateConversation,
   type Owner,
 } from "../db/conversation-store.js";
 import { setFeedback } from "../db/feedback-store.js";
@@ -59,6 +59,7 @@ export function conversationView(row: ConversationRow): Conversation {
     metadata: metadata.success ? metadata.data : {},
     external_id: row.externalId,
     user: row.endUser === "" ? null : row.endUser,
+    training_consent: Boolean(row.trainingConsent),
     created_at: unixSeconds(row.createdAt),
     updated_at: unixSeconds(row.updatedAt),
   };
@@ -143,6 +144,7 @@ export const conversationsRoutes = new Hono<AppEnv>()
       model: model.id,
       systemPrompt: body.system_prompt ?? null,
       metadata: body.metadata ?? {},
+      trainingConsent: body.training_consent ?? null,
       now: Date.now(),
     });
     return c.json(conversationView(row), created ? 201 : 200);
@@ -181,7 +183,13 @@ export const conversationsRoutes = new Hono<AppEnv>()
   .post("/:id", async (c) => {
     const id = conversationId(c.req.param("id"));
     const body = await readJsonBody(c, UpdateConversationBody);
-    const row = await updateConversationMetadata(c.env.DB, { owner: ownerOf(c.var.caller, body.user), id, metadata: body.metadata, now: Date.now() });
+    const row = await updateConversation(c.env.DB, {
+      owner: ownerOf(c.var.caller, body.user),
+      id,
+      ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+      ...(body.training_consent === undefined ? {} : { trainingConsent: body.training_consent }),
+      now: Date.now(),
+    });
     if (!row) throw conversationNotFound(id);
     return c.json(conversationView(row));
   })

@@ -40,6 +40,7 @@ export const ConversationSchema = z.object({
   metadata: z.record(z.string(), z.string()),
   external_id: z.nullable(z.string()),
   user: z.nullable(z.string()),
+  training_consent: z.boolean(),
   created_at: z.number(),
   updated_at: z.number(),
 });
