@@ -2,27 +2,18 @@
  * `npm run eval` options: one table gives each flag its environment variable, default and help
  * line, so `--help` lists every option and nothing is parsed that is not documented.
  */
-import { parseArgs } from "node:util";
 import { z } from "zod";
+import { helpText as cliHelpText, parseCliOptions, type OptionSpec } from "../scripts/cli-options.js";
 
-interface OptionSpec {
-  flag: string;
-  env: string;
-  help: string;
-  default?: string;
-  /** A bare flag meaning true. */
-  boolean?: true;
-  /** Never shown in --help's defaults column (secrets). */
-  secret?: true;
-}
+export { OptionsError } from "../scripts/cli-options.js";
 
 export const OPTION_SPECS = {
   models: { flag: "models", env: "EVAL_MODELS", help: "models to evaluate, comma-separated (ids the gateway serves)" },
   questions: { flag: "questions", env: "EVAL_QUESTIONS", help: "question file in MT-bench's question.jsonl format", default: "eval/questions/altiplano-80.jsonl" },
   gatewayUrl: { flag: "gateway-url", env: "EVAL_GATEWAY_URL", help: "the gateway, whose /v1/chat/completions answers the questions", default: "http://127.0.0.1:8787" },
-  apiKey: { flag: "api-key", env: "ALTIPLANO_API_KEY", help: "an API key of the gateway", secret: true },
+  apiKey: { flag: "api-key", env: "ALTIPLANO_API_KEY", help: "an API key of the gateway" },
   judgeBaseUrl: { flag: "judge-base-url", env: "EVAL_JUDGE_BASE_URL", help: "OpenAI-compatible base URL of the judge, up to /v1 (default: the gateway's /v1)" },
-  judgeApiKey: { flag: "judge-api-key", env: "EVAL_JUDGE_API_KEY", help: "the judge's API key (default: --api-key)", secret: true },
+  judgeApiKey: { flag: "judge-api-key", env: "EVAL_JUDGE_API_KEY", help: "the judge's API key (default: --api-key)" },
   judgeModel: { flag: "judge-model", env: "EVAL_JUDGE_MODEL", help: "the judge model, e.g. gpt-4o (GPT-4-class in production)" },
   mode: { flag: "mode", env: "EVAL_MODE", help: "single (1-10 per turn) or pairwise (two answers, both orders)", default: "single" },
   baseline: { flag: "baseline", env: "EVAL_BASELINE", help: "pairwise: compare each model with this one (default: all pairs)" },
@@ -33,11 +24,9 @@ export const OPTION_SPECS = {
   judgeInputPrice: { flag: "judge-input-price", env: "EVAL_JUDGE_INPUT_PRICE", help: "US$ per million tokens the judge reads, for the cost tally", default: "0" },
   judgeOutputPrice: { flag: "judge-output-price", env: "EVAL_JUDGE_OUTPUT_PRICE", help: "US$ per million tokens the judge writes", default: "0" },
   record: { flag: "record", env: "EVAL_RECORD", help: "store the results in the gateway (POST /admin/evals; needs --admin-key)", boolean: true },
-  adminKey: { flag: "admin-key", env: "ALTIPLANO_ADMIN_KEY", help: "an admin key, for --record", secret: true },
+  adminKey: { flag: "admin-key", env: "ALTIPLANO_ADMIN_KEY", help: "an admin key, for --record" },
   help: { flag: "help", env: "", help: "show this text", boolean: true },
 } satisfies Record<string, OptionSpec>;
-
-type Key = keyof typeof OPTION_SPECS;
 
 const csv = (s: string) => s.split(",").map((x) => x.trim()).filter((x) => x !== "");
 const price = z.coerce.number().min(0);
@@ -71,60 +60,22 @@ const Schema = z
   });
 export type CliOptions = z.output<typeof Schema>;
 
-export class OptionsError extends Error {}
-
 export function helpText(): string {
-  const rows = Object.values(OPTION_SPECS as Record<string, OptionSpec>).map((o) => {
-    const left = `  --${o.flag}${o.boolean ? "" : " <value>"}`;
-    const extra = [o.default !== undefined ? `default ${o.default}` : "", o.env ? `env ${o.env}` : ""].filter(Boolean).join("; ");
-    return `${left.padEnd(30)} ${o.help}${extra ? `\n${"".padEnd(31)}(${extra})` : ""}`;
+  return cliHelpText({
+    intro: [
+      "MT-bench-style evaluation of models the gateway serves, judged by an LLM.",
+      "",
+      "Answers each question (one or two turns) with each model through the gateway, at MT-bench's",
+      "category temperatures, then asks the judge (temperature 0) for a 1-10 rating per turn, or in",
+      "pairwise mode for a verdict on each pair in both orders. Writes judgments.jsonl, results.json",
+      "and report.md with SVG charts into --out; an interrupted run (Ctrl-C) resumes from there.",
+    ],
+    usage: "npm run eval -- --models A,B --judge-model MODEL [options]",
+    specs: OPTION_SPECS,
   });
-  return [
-    "MT-bench-style evaluation of models the gateway serves, judged by an LLM.",
-    "",
-    "usage: npm run eval -- --models A,B --judge-model MODEL [options]",
-    "",
-    "Answers each question (one or two turns) with each model through the gateway, at MT-bench's",
-    "category temperatures, then asks the judge (temperature 0) for a 1-10 rating per turn, or in",
-    "pairwise mode for a verdict on each pair in both orders. Writes judgments.jsonl, results.json",
-    "and report.md with SVG charts into --out; an interrupted run (Ctrl-C) resumes from there.",
-    "",
-    "options:",
-    ...rows,
-    "",
-  ].join("\n");
 }
 
 /** Flags over environment variables over defaults; throws OptionsError naming each bad option. */
 export function parseOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliOptions | "help" {
-  const specs = OPTION_SPECS as Record<Key, OptionSpec>;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: Object.fromEntries(Object.values(specs).map((o) => [o.flag, { type: o.boolean ? "boolean" : "string" }])) as Record<string, { type: "string" | "boolean" }>,
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (err) {
-    throw new OptionsError(`${err instanceof Error ? err.message : String(err)} (see --help)`);
-  }
-  if (parsed.values.help) return "help";
-  const raw: Record<string, unknown> = {};
-  for (const [key, spec] of Object.entries(specs) as [Key, OptionSpec][]) {
-    if (key === "help") continue;
-    const fromFlag = parsed.values[spec.flag];
-    const fromEnv = spec.env ? env[spec.env] : undefined;
-    const value = fromFlag !== undefined ? String(fromFlag) : fromEnv !== undefined && fromEnv !== "" ? fromEnv : spec.default;
-    if (value !== undefined) raw[key] = value;
-  }
-  const result = Schema.safeParse(raw);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const spec = specs[issue.path[0] as Key];
-      return `  --${spec?.flag ?? String(issue.path[0])}${spec?.env ? ` / ${spec.env}` : ""}: ${issue.message}`;
-    });
-    throw new OptionsError(`invalid options:\n${lines.join("\n")}\n(see --help)`);
-  }
-  return result.data;
+  return parseCliOptions({ specs: OPTION_SPECS, schema: Schema, argv, env });
 }

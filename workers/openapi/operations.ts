@@ -252,6 +252,10 @@ export const OPERATIONS: readonly OperationSpec[] = [
     errors: [400],
   },
   {
+    method: "get", path: "/admin/export/models", summary: "How each served model renders a conversation (template, tokenizer, window), for the export to count tokens as training will.", tag: "export", access: "admin",
+    success: [{ status: 200, description: "The models.", body: "ExportModelList" }],
+  },
+  {
     method: "get", path: "/admin/export/conversations", summary: "Consented conversations for training data, as NDJSON, oldest first: one line per conversation (messages with their 👍/👎 counts), then a cursor line for the next page.", tag: "export", access: "admin",
     query: ExportQuery,
     success: [{ status: 200, description: "One page of `application/x-ndjson`; `npm run export` walks the pages and cleans them.", body: "ndjson" }],

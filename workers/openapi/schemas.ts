@@ -22,6 +22,7 @@ import {
 } from "../../wire/conversations.js";
 import { Heartbeat, HeartbeatReply } from "../../wire/heartbeat.js";
 import { EvalRunListSchema, EvalRunSchema, RecordEvalBody } from "../../wire/evals.js";
+import { ExportModelListSchema } from "../../wire/export.js";
 import {
   ArenaBattleSchema,
   ArenaBattleWithMessagesSchema,
@@ -106,6 +107,7 @@ export const COMPONENT_SCHEMAS = {
   RecordEvalRequest: RecordEvalBody,
   EvalRun: EvalRunSchema,
   EvalRunList: EvalRunListSchema,
+  ExportModelList: ExportModelListSchema,
   UsageReport,
   AdminUsageReport,
   CreateKeyRequest: CreateKeyBody,

@@ -8,7 +8,9 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { ExportConversation, ExportCursorLine } from "../../wire/export.js";
+import type { ExportConversation, ExportCursorLine, ExportModelList } from "../../wire/export.js";
+import { getConfig } from "../config.js";
+import { isPoolEntry, ModelEntries } from "../models/model-config.js";
 import type { AppEnv } from "../app-env.js";
 import { requireRole } from "../auth/middleware.js";
 import { invalidRequest } from "../errors.js";
@@ -83,7 +85,24 @@ async function messagesOf(db: D1Database, ids: readonly string[]): Promise<Map<s
   return out;
 }
 
-export const adminExportRoutes = new Hono<AppEnv>().use(requireRole("admin")).get("/conversations", async (c) => {
+export const adminExportRoutes = new Hono<AppEnv>().use(requireRole("admin"));
+
+adminExportRoutes.get("/models", (c) => {
+  getConfig(c.env); // a bad MODELS is reported as everywhere else
+  // No base URLs or secret names: only what counting tokens needs.
+  const entries = ModelEntries.parse(JSON.parse(c.env.MODELS));
+  const body: ExportModelList = {
+    object: "list",
+    data: entries.map((e) =>
+      isPoolEntry(e)
+        ? { id: e.id, kind: "pool", template: e.template, tokenizer: e.tokenizer ?? null, context_length: e.contextLength }
+        : { id: e.id, kind: "provider", tokenizer: e.tokenizer ?? null, context_length: e.contextLength },
+    ),
+  };
+  return c.json(body);
+});
+
+adminExportRoutes.get("/conversations", async (c) => {
   const query = parseWith(ExportQuery, c.req.query());
   const after = query.after === undefined ? null : decodeCursor(query.after);
   if (query.after !== undefined && after === null) throw invalidRequest("`after` is not a cursor this export gave out.", "after", "invalid_cursor");
