@@ -12,6 +12,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import type { Summary } from "../export/pipeline.js";
 import { runExport } from "../export/run.js";
 import { startGatewayMiniflare } from "../scripts/miniflare-runner.js";
 import { describeOptionIssues, readBenchOptions } from "./lib/cli-config.js";
@@ -40,7 +41,7 @@ const gateway = await startGatewayMiniflare({
   stateDir,
   vars: { ADMIN_API_KEY: adminKey, POOL_TOKEN: randomBytes(24).toString("base64url"), MODELS: JSON.stringify([{ id: MODEL, template: "vicuna_v1.1", contextLength: 4096, defaultMaxTokens: 512 }]) },
 });
-let result: { seconds: number; read: number; kept: number; segments: number; tokens: number; messages: number; pages: number } | null = null;
+let result: { seconds: number; read: number; kept: number; segments: number; tokens: number; messages: number; pages: number; summary: Summary } | null = null;
 try {
   const db = await gateway.database();
   const now = Date.now();
@@ -81,7 +82,7 @@ try {
   });
   const seconds = (performance.now() - t0) / 1000;
   const s = outcome.summary;
-  result = { seconds, read: s.conversationsRead, kept: s.conversationsKept, segments: s.segmentsWritten.train + s.segmentsWritten.test, tokens: s.tokensWritten, messages, pages: outcome.pages };
+  result = { seconds, read: s.conversationsRead, kept: s.conversationsKept, segments: s.segmentsWritten.train + s.segmentsWritten.test, tokens: s.tokensWritten, messages, pages: outcome.pages, summary: s };
   progress.step(`exported ${s.conversationsRead} conversations in ${fmt(seconds, 1)} s (${fmt(s.conversationsRead / seconds, 0)}/s)`);
 } finally {
   await gateway.stop();
@@ -105,6 +106,11 @@ splits with the Vicuna template and tokenizer, and writes JSON Lines.
 | conversations read | kept | segments written | tokens written | pages | wall time | conversations / s |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 | ${r.read.toLocaleString("en-US")} | ${r.kept.toLocaleString("en-US")} | ${r.segments.toLocaleString("en-US")} | ${r.tokens.toLocaleString("en-US")} | ${r.pages} | ${fmt(r.seconds, 1)} s | ${fmt(r.read / r.seconds, 0)} |
+
+The run's summary: dropped ${Object.entries(r.summary.droppedByReason).filter(([, n]) => n > 0).map(([why, n]) => `${why} ${n}`).join(", ") || "none"};
+messages cut (cancelled replies with their questions) ${r.summary.messagesDropped}; pairs kept ${r.summary.pairsKept.toLocaleString("en-US")};
+segments ${r.summary.segmentsWritten.train.toLocaleString("en-US")} train and ${r.summary.segmentsWritten.test} test; personal data replaced:
+${Object.entries(r.summary.scrub).filter(([, n]) => n > 0).map(([kind, n]) => `${kind} ${n}`).join(", ") || "none"}.
 `,
 );
 progress.log("wrote bench/results/export.md");
