@@ -1,12 +1,12 @@
 /**
- * The slash commands the bot registers at start: /chat, /reset, /model, /usage, /arena.
+ * The slash commands the bot registers at start: /chat, /reset, /model, /usage, /arena, /share-data.
  */
 import { SlashCommandBuilder, type RESTPostAPIChatInputApplicationCommandsJSONBody } from "discord.js";
 
 /** Discord allows at most 25 fixed choices per option. */
 const MAX_CHOICES = 25;
 
-export const COMMAND_NAMES = { chat: "chat", reset: "reset", model: "model", usage: "usage", arena: "arena" } as const;
+export const COMMAND_NAMES = { chat: "chat", reset: "reset", model: "model", usage: "usage", arena: "arena", shareData: "share-data" } as const;
 
 /** The command definitions; `models` (from the gateway at start) become the model choices. */
 export function buildCommands(models: string[]): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
@@ -34,5 +34,15 @@ export function buildCommands(models: string[]): RESTPostAPIChatInputApplication
     .setName(COMMAND_NAMES.arena)
     .setDescription("Two anonymous models answer your question; vote for the better one to see which they were")
     .addStringOption((o) => o.setName("question").setDescription("What to ask both models").setRequired(true).setMaxLength(4000));
-  return [chat, reset, model, usage, arena].map((c) => c.toJSON());
+  const shareData = new SlashCommandBuilder()
+    .setName(COMMAND_NAMES.shareData)
+    .setDescription("Show or set whether this thread's or DM's conversation may be exported as training data")
+    .addStringOption((o) =>
+      o
+        .setName("consent")
+        .setDescription("on: may be exported as training data; off: never exported (leave out to see the current setting)")
+        .setRequired(false)
+        .addChoices({ name: "on", value: "on" }, { name: "off", value: "off" }),
+    );
+  return [chat, reset, model, usage, arena, shareData].map((c) => c.toJSON());
 }

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { ArenaBattle, ArenaTurnResult, ArenaWinner, CreateBattleBody } from "../wire/arena.js";
-import type { Conversation, ConversationList, CreateConversationBody, Feedback, Rating, RegenerateBody, TurnBody } from "../wire/conversations.js";
+import type { Conversation, ConversationList, CreateConversationBody, Feedback, Rating, RegenerateBody, TurnBody, UpdateConversationBody } from "../wire/conversations.js";
 import { ConversationListSchema, ConversationSchema, ConversationWithMessagesSchema, FeedbackSchema, TURN_HEADERS } from "../wire/conversations.js";
 import { ErrorBodySchema } from "../wire/openai.js";
 import { ArenaBattleSchema, ArenaBattleWithMessagesSchema, ArenaTurnResultSchema } from "./arena-schemas.js";
@@ -104,6 +104,17 @@ export class GatewayClient {
       if (error instanceof GatewayCallError && error.status === 404) return false;
       throw error;
     }
+  }
+
+  /**
+   * Gives (true) or withdraws (false) consent to export the conversation as training data; `user`
+   * for a conversation that belongs to an end user (a DM). Setting a value is idempotent, so it is
+   * retried like a read. Returns the conversation as it now is (404 → GatewayCallError).
+   */
+  async setTrainingConsent(args: { conversationId: string; consent: boolean; user?: string }): Promise<Conversation> {
+    const body: UpdateConversationBody = { training_consent: args.consent, ...(args.user ? { user: args.user } : {}) };
+    const res = await this.#call({ method: "POST", path: `/v1/conversations/${encodeURIComponent(args.conversationId)}`, body, safety: "safe" });
+    return ConversationSchema.parse(await res.json());
   }
 
   /** Sends a user message and streams the reply; abort `signal` to stop the generation. */

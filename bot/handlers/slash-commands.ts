@@ -1,5 +1,5 @@
 /**
- * /chat, /reset, /model and /usage; /arena lives in arena.ts.
+ * /chat, /reset, /model and /usage; /arena lives in arena.ts, /share-data in share-data.ts.
  */
 import { ChannelType, MessageFlags, type ChatInputCommandInteraction } from "discord.js";
 import { COMMAND_NAMES } from "../commands.js";
@@ -8,6 +8,7 @@ import { conversationKeyFor, threadNameFor } from "../conversation-key.js";
 import { usageToWords } from "../usage-words.js";
 import { arena } from "./arena.js";
 import { isDm } from "./place.js";
+import { shareData } from "./share-data.js";
 
 /** Handles one slash command. */
 export async function handleCommand(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> {
@@ -22,6 +23,8 @@ export async function handleCommand(ctx: BotContext, interaction: ChatInputComma
       return usage(ctx, interaction);
     case COMMAND_NAMES.arena:
       return arena(ctx, interaction);
+    case COMMAND_NAMES.shareData:
+      return shareData(ctx, interaction);
     default:
       await interaction.reply({ content: "I don't know that command.", flags: MessageFlags.Ephemeral });
   }
@@ -105,11 +108,13 @@ async function model(ctx: BotContext, interaction: ChatInputCommandInteraction):
     return;
   }
   // The gateway fixes a conversation's model at creation: switching starts a fresh conversation,
-  // so the choice lives in the gateway and survives a restart of the bot.
+  // so the choice lives in the gateway and survives a restart of the bot. The training-data
+  // consent given here carries over to the fresh conversation (it is about this place, not a model).
   if (current) await ctx.gateway.deleteConversation(current.id, key.owner);
   await ctx.gateway.ensureConversation({
     external_id: key.externalId,
     model: wanted,
+    ...(current ? { training_consent: current.training_consent } : {}),
     ...(key.owner ? { user: key.owner } : {}),
     ...(ctx.config.systemPrompt ? { system_prompt: ctx.config.systemPrompt } : {}),
     metadata: { source: "discord", channel_id: channel?.id ?? "" },

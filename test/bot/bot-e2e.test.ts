@@ -156,7 +156,7 @@ const unreact = (messageId: string, userId: string, emoji: string) => discord.si
 describe("the Discord bot against the real gateway and simulator", () => {
   it("registers its slash commands in the dev guild", () => {
     const names = discord.rest.commands.filter((c) => c.scope === discord.guildId).map((c) => c.name);
-    expect(names.sort()).toEqual(["arena", "chat", "model", "reset", "usage"]);
+    expect(names.sort()).toEqual(["arena", "chat", "model", "reset", "share-data", "usage"]);
   });
 
   it("answers a mention in a new thread, streamed through edits, and continues the thread with its context", async () => {

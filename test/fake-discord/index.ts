@@ -32,7 +32,8 @@ export interface FakeDiscord {
   state: FakeDiscordState;
   rest: FakeRest;
   gateway: FakeGateway;
-  addUser(args: { username: string; roleIds?: string[] }): FakeUser;
+  /** `permissions`: the member's bitfield in interactions (decimal string), Administrator ("8") by default. */
+  addUser(args: { username: string; roleIds?: string[]; permissions?: string }): FakeUser;
   addRole(name: string): string;
   addTextChannel(name: string): FakeChannel;
   dmChannelFor(userId: string): FakeChannel;
@@ -130,8 +131,9 @@ export async function startFakeDiscord(options: { token?: string; heartbeatInter
         originalMessageId: null,
       };
       rest.interactions.set(interaction.id, interaction);
+      state.interactionUsers.set(interaction.id, user.id);
       const where = channel.guildId
-        ? { guild_id: channel.guildId, member: { ...state.apiMember(user), permissions: "8" }, context: 0 }
+        ? { guild_id: channel.guildId, member: { ...state.apiMember(user), permissions: user.permissions }, context: 0 }
         : { user: state.apiUser(user), context: 1 };
       const common = {
         id: interaction.id,

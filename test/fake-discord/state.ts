@@ -4,6 +4,7 @@
  */
 import {
   ChannelType,
+  InteractionType,
   MessageType,
   type APIChannel,
   type APITextChannel,
@@ -78,6 +79,8 @@ export interface FakeUser {
   username: string;
   bot: boolean;
   roleIds: string[];
+  /** The member's permission bitfield in interactions (decimal string); Administrator ("8") unless given. */
+  permissions: string;
 }
 
 /** Generates increasing snowflakes with the current time in them. */
@@ -99,13 +102,15 @@ export class FakeDiscordState {
   readonly users = new Map<string, FakeUser>();
   readonly channels = new Map<string, FakeChannel>();
   readonly messages = new Map<string, FakeMessage>();
+  /** Interaction id → the user who triggered it (messages answering it carry `interaction_metadata`). */
+  readonly interactionUsers = new Map<string, string>();
   readonly log: MessageLogEntry[] = [];
   readonly typing: Array<{ channelId: string; atMs: number }> = [];
   #listeners = new Set<() => void>();
 
   constructor() {
     this.applicationId = this.ids.next();
-    this.botUser = { id: this.applicationId, username: "altiplano", bot: true, roleIds: [] };
+    this.botUser = { id: this.applicationId, username: "altiplano", bot: true, roleIds: [], permissions: "8" };
     this.users.set(this.botUser.id, this.botUser);
     const guildId = this.ids.next();
     this.guild = { id: guildId, name: "Fake Guild", roles: [{ id: guildId, name: "@everyone" }] };
@@ -127,8 +132,8 @@ export class FakeDiscordState {
     return id;
   }
 
-  addUser(args: { username: string; roleIds?: string[] }): FakeUser {
-    const user: FakeUser = { id: this.ids.next(), username: args.username, bot: false, roleIds: args.roleIds ?? [] };
+  addUser(args: { username: string; roleIds?: string[]; permissions?: string }): FakeUser {
+    const user: FakeUser = { id: this.ids.next(), username: args.username, bot: false, roleIds: args.roleIds ?? [], permissions: args.permissions ?? "8" };
     this.users.set(user.id, user);
     return user;
   }
@@ -339,6 +344,8 @@ export class FakeDiscordState {
     const channel = this.channels.get(m.channelId);
     const thread = m.threadId ? this.channels.get(m.threadId) : undefined;
     const botMentioned = m.content.includes(`<@${this.botUser.id}>`);
+    const interactionUserId = m.interactionId ? this.interactionUsers.get(m.interactionId) : undefined;
+    const interactionUser = interactionUserId ? this.users.get(interactionUserId) : undefined;
     return {
       id: m.id,
       channel_id: m.channelId,
@@ -359,6 +366,7 @@ export class FakeDiscordState {
       // The rows are stored as the bot sent them (validated on the way in).
       components: m.components as APIMessage["components"],
       ...(m.interactionId && author.bot ? { webhook_id: this.applicationId, application_id: this.applicationId } : {}),
+      ...(m.interactionId && author.bot && interactionUser ? { interaction_metadata: { id: m.interactionId, type: InteractionType.ApplicationCommand, user: this.apiUser(interactionUser), authorizing_integration_owners: {} } } : {}),
       ...(thread ? { thread: this.apiChannel(thread) as APIMessage["thread"] } : {}),
     };
   }

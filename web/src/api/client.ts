@@ -74,6 +74,9 @@ export const createConversation = (body: { model?: string; system_prompt?: strin
 export const getConversation = (id: string): Promise<ConversationWithMessages> => json(ConversationWithMessagesSchema, "GET", conv(id));
 export const updateMetadata = (id: string, metadata: Record<string, string>): Promise<Conversation> =>
   json(ConversationSchema, "POST", conv(id), { metadata });
+/** Gives (true) or withdraws (false) consent to export the conversation as training data. */
+export const setTrainingConsent = (id: string, consent: boolean): Promise<Conversation> =>
+  json(ConversationSchema, "POST", conv(id), { training_consent: consent });
 export async function deleteConversation(id: string): Promise<void> {
   await request("DELETE", conv(id));
 }

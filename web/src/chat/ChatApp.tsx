@@ -87,7 +87,7 @@ export function ChatApp({ session, onSignOut, onSignedOut }: { session: SessionV
         />
         <main class="chat">
           {chat.current !== null && (
-            <ChatHeader conversation={chat.current} shareOpen={shareOpen} onToggleShare={() => setShareOpen(!shareOpen)} onRename={chat.rename} onDelete={chat.remove} />
+            <ChatHeader conversation={chat.current} shareOpen={shareOpen} onToggleShare={() => setShareOpen(!shareOpen)} onRename={chat.rename} onDelete={chat.remove} onTrainingConsent={chat.setTrainingConsent} />
           )}
           {chat.current !== null && shareOpen && (
             <SharePanel conversationId={chat.current.id} messageCount={chat.messages.filter((m) => m.id !== null).length} onClose={() => setShareOpen(false)} />

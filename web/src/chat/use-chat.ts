@@ -1,7 +1,7 @@
 /**
  * The chat page's state and what the visitor can do with it: the conversation list, the open
  * conversation and its transcript, streamed turns (send, Stop, Regenerate, edit and resend),
- * rename, delete and feedback — each a call to the ordinary `/v1` routes. A refused turn puts
+ * rename, delete, feedback and the training-data consent — each a call to the ordinary `/v1` routes. A refused turn puts
  * everything back as it was (the gateway stored nothing); a stopped one keeps its partial answer.
  */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
@@ -39,6 +39,8 @@ export interface Chat {
   editAndResend(messageKey: string, text: string): Promise<boolean>;
   rename(title: string): Promise<void>;
   remove(): Promise<void>;
+  /** Shares the open chat for training (or withdraws it): shown at once, put back if the gateway refuses. */
+  setTrainingConsent(consent: boolean): Promise<void>;
   setFeedback(messageKey: string, change: FeedbackChange): Promise<void>;
 }
 
@@ -56,6 +58,9 @@ export function useChat(options: { onSignedOut: () => void }): Chat {
   const currentIdRef = useRef<string | null>(null);
   const messagesRef = useRef<UiMessage[]>([]);
   messagesRef.current = messages;
+  /** Counts consent changes, so only the latest one's answer (or failure) decides what shows. */
+  const consentSeqRef = useRef(0);
+  const consentQueueRef = useRef<Promise<void>>(Promise.resolve());
   const { onSignedOut } = options;
 
   const fail = useCallback(
@@ -294,6 +299,39 @@ export function useChat(options: { onSignedOut: () => void }): Chat {
     }
   };
 
+  const showConsent = (id: string, consent: boolean): void => {
+    const patch = (c: Conversation): Conversation => (c.id === id ? { ...c, training_consent: consent } : c);
+    setConversations((list) => list.map(patch));
+    setCurrent((c) => (c === null ? c : patch(c)));
+  };
+
+  const setTrainingConsent = async (consent: boolean): Promise<void> => {
+    if (current === null) return;
+    const { id, training_consent: before } = current;
+    const seq = ++consentSeqRef.current;
+    showConsent(id, consent);
+    setNotice(null);
+    // One change at a time, in the order they were made: quick toggles must not reach the
+    // gateway out of order and leave it showing an older choice than the page.
+    const previous = consentQueueRef.current;
+    const change = previous.then(() => api.setTrainingConsent(id, consent));
+    consentQueueRef.current = change.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      const saved = await change;
+      if (seq === consentSeqRef.current) showConsent(id, saved.training_consent);
+    } catch (err) {
+      // A later change is waiting its turn: its answer decides what shows.
+      if (seq !== consentSeqRef.current) return;
+      showConsent(id, before);
+      if (isSignedOut(err)) onSignedOut();
+      else if (err instanceof ApiError && err.status === 404) setNotice("Sharing for training was not changed: this chat was not found. It may have been deleted.");
+      else setNotice(`Sharing for training was not changed: ${errorWords(err)}`);
+    }
+  };
+
   const setFeedback = async (messageKey: string, change: FeedbackChange): Promise<void> => {
     const message = messagesRef.current.find((m) => m.key === messageKey);
     if (current === null || !message?.id) return;
@@ -327,6 +365,7 @@ export function useChat(options: { onSignedOut: () => void }): Chat {
     editAndResend,
     rename,
     remove,
+    setTrainingConsent,
     setFeedback,
   };
 }

@@ -1,4 +1,4 @@
-/** The open conversation's title and model, with Rename, Share and Delete. */
+/** The open conversation's title and model, with Share for training, Rename, Share and Delete. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Conversation } from "../api/schemas.js";
 import { conversationTitle } from "../chat/messages.js";
@@ -10,6 +10,7 @@ export function ChatHeader(props: {
   onToggleShare: () => void;
   onRename: (title: string) => Promise<void>;
   onDelete: () => Promise<void>;
+  onTrainingConsent: (consent: boolean) => Promise<void>;
 }) {
   const title = conversationTitle(props.conversation.metadata);
   const [renaming, setRenaming] = useState(false);
@@ -56,6 +57,7 @@ export function ChatHeader(props: {
         <h2>{title}</h2>
         <p class="muted small">Model: {props.conversation.model}</p>
       </div>
+      <TrainingConsentSwitch checked={props.conversation.training_consent} onChange={(consent) => void props.onTrainingConsent(consent)} />
       {confirmingDelete ? (
         <div class="confirm" role="group" aria-label="Delete this chat?">
           <span>Delete this chat?</span>
@@ -88,6 +90,24 @@ export function ChatHeader(props: {
           </button>
         </div>
       )}
+    </div>
+  );
+}
+
+const CONSENT_HELP = "Allow this chat to be exported as training data. You can withdraw it any time.";
+
+/** A switch for the chat's `training_consent`; its explanation shows on hover and is read as its description. */
+function TrainingConsentSwitch(props: { checked: boolean; onChange: (consent: boolean) => void }) {
+  return (
+    <div class="consent-switch" title={CONSENT_HELP}>
+      <label>
+        <input type="checkbox" role="switch" checked={props.checked} aria-describedby="consent-help" onChange={(e) => props.onChange(e.currentTarget.checked)} />
+        <span class="consent-track" aria-hidden="true" />
+        <span class="consent-label">Share for training</span>
+      </label>
+      <span id="consent-help" class="visually-hidden">
+        {CONSENT_HELP}
+      </span>
     </div>
   );
 }
