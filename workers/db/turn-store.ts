@@ -35,7 +35,7 @@ export type BeginTurnResult =
 
 const CONVERSATION_COLUMNS = `id, key_id AS keyId, end_user AS endUser, external_id AS externalId, model,
   system_prompt AS systemPrompt, metadata, created_at AS createdAt, updated_at AS updatedAt,
-  busy_token AS busyToken, busy_until AS busyUntil, arena_sealed AS arenaSealed`;
+  busy_token AS busyToken, busy_until AS busyUntil, arena_sealed AS arenaSealed, training_consent AS trainingConsent`;
 const MESSAGE_COLUMNS = `id, conversation_id AS conversationId, seq, role, content, status, end_user AS endUser,
   prompt_tokens AS promptTokens, completion_tokens AS completionTokens, worker_id AS workerId, created_at AS createdAt,
   token_key AS tokenKey, token_ids AS tokenIds`;
