@@ -16,6 +16,7 @@ import path from "node:path";
 import { z } from "zod";
 import { startAgent, type RunningAgent } from "../gpu-backend/agent/agent.js";
 import { startSimulator } from "../gpu-backend/sim/server.js";
+import { hashString } from "../gpu-backend/sim/random.js";
 import type { SimConfig } from "../gpu-backend/sim/config.js";
 import { AdminPool } from "../wire/pool-admin.js";
 import { startGatewayMiniflare } from "./miniflare-runner.js";
@@ -70,6 +71,8 @@ export interface StackOptions {
   publicDemo?: boolean;
   /** Signs the web app's cookies; random per stack when omitted (sessions then end with it). */
   sessionSecret?: string;
+  /** Give each pool model's simulators their own random seed (default: all share the simulator's). */
+  seedPerModel?: boolean;
 }
 
 export interface Stack {
@@ -202,7 +205,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const simCount = options.sims ?? 2;
     for (const model of options.models ?? [DEFAULT_MODEL_ID]) {
-      for (let i = 0; i < simCount; i++) await addWorker(`sim-${workers.length + 1}`, { model });
+      // Each model's simulators its own lorem seed, when asked: two models answering the same
+      // question (the arena, an evaluation) should not write the same words.
+      const seed = options.seedPerModel ? { seed: hashString(model) } : {};
+      for (let i = 0; i < simCount; i++) await addWorker(`sim-${workers.length + 1}`, { model, ...seed });
     }
     await waitForReady(workers.map((w) => w.id));
 

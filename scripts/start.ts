@@ -95,6 +95,8 @@ async function main(): Promise<void> {
     sims: env.ALTIPLANO_SIMS,
     // Answer like a model: lorem replies stop at natural lengths, and Regenerate samples anew.
     sim: { reply: env.ALTIPLANO_SIM_REPLY, replyLength: "sharegpt", seeding: "request" },
+    // The arena's two sides should not write the same words.
+    seedPerModel: true,
     stateDir: path.join(stateDir, "wrangler"),
     port: env.ALTIPLANO_PORT,
     adminKey,
