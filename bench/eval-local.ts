@@ -53,6 +53,7 @@ const stack = await startStack({
   sims: 1,
   models: MODELS,
   sim: { reply: "lorem", fast: true },
+  seedPerModel: true,
   vars: { MODELS: JSON.stringify(MODELS.map((id) => ({ id, template: "vicuna_v1.1", contextLength: 4096, defaultMaxTokens: 512 }))) },
 });
 const judge = await startFakeOpenAI();
