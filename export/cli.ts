@@ -8,7 +8,7 @@ import { helpText, OptionsError, parseCliOptions, type OptionSpec } from "../scr
 import { FEEDBACK_MODES } from "./clean.js";
 import type { Summary } from "./pipeline.js";
 import { EXPORT_FORMATS } from "./sharegpt.js";
-import { runExport } from "./run.js";
+import { ExportError, runExport } from "./run.js";
 
 const SPECS = {
   out: { flag: "out", env: "EXPORT_OUT", help: "the file to write: .jsonl (one record a line) or .json (one array)" },
@@ -140,4 +140,8 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main();
+process.exitCode = await main().catch((err: unknown) => {
+  if (!(err instanceof ExportError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  return 2;
+});

@@ -50,6 +50,9 @@ export interface ExportOutcome {
   files: string[];
 }
 
+/** A mistake in how the export was asked for, told to the user in one sentence. */
+export class ExportError extends Error {}
+
 const Checkpoint = z.object({
   cursor: z.string().nullable(),
   /** Bytes of each work file at the checkpoint. */
@@ -143,8 +146,12 @@ export async function runExport(options: ExportRunOptions, hooks: ExportHooks = 
   const fingerprint = JSON.stringify([options.model, options.since, options.until, options.feedback, options.maxTokens, options.testFraction, options.format, options.minChars, options.blockList]);
   let checkpoint: Checkpoint;
   if (options.resume) {
-    checkpoint = Checkpoint.parse(JSON.parse(await readFile(files.checkpoint, "utf8")));
-    if (checkpoint.fingerprint !== fingerprint) throw new Error("--resume with different options than the interrupted export; run it with the same ones, or start over without --resume");
+    const saved = await readFile(files.checkpoint, "utf8").catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") throw new ExportError(`--resume: no interrupted export of ${options.out} to continue (its checkpoint ${files.checkpoint} is not there); run without --resume`);
+      throw err;
+    });
+    checkpoint = Checkpoint.parse(JSON.parse(saved));
+    if (checkpoint.fingerprint !== fingerprint) throw new ExportError("--resume with different options than the interrupted export; run it with the same ones, or start over without --resume");
     // Records written after the last checkpoint belong to a page that will be read again.
     for (const part of ["train", "test"] as const) if ((await sizeOf(files[part])) > checkpoint.lengths[part]) await truncate(files[part], checkpoint.lengths[part]);
   } else {

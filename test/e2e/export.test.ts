@@ -218,5 +218,8 @@ describe("npm run export", () => {
     const bad = await run(["--out", path.join(scratch, "x.csv"), "--gateway-url", stack.url]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--out / EXPORT_OUT: must end in .jsonl or .json");
+    const nothing = await run(["--out", path.join(scratch, "never.jsonl"), "--gateway-url", stack.url, "--resume"]);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toMatch(/^--resume: no interrupted export of .*never\.jsonl to continue/);
   });
 });
