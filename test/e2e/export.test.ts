@@ -64,8 +64,9 @@ beforeAll(async () => {
       },
     })
     .catch(() => undefined);
-  // The stopped reply is stored as cancelled once the gateway notices the client left.
-  for (let i = 0; i < 50 && (await sharing.get(cancelled.id)).messages.at(-1)?.status !== "cancelled"; i++) await new Promise((r) => setTimeout(r, 100));
+  // The stopped reply is stored as cancelled once the gateway notices the client left: at once
+  // when workerd cancels the stream, or after CLIENT_STALL_TIMEOUT_MS (10 s) when it does not.
+  for (let i = 0; i < 200 && (await sharing.get(cancelled.id)).messages.at(-1)?.status !== "cancelled"; i++) await new Promise((r) => setTimeout(r, 100));
   expect((await sharing.get(cancelled.id)).messages.at(-1)?.status).toBe("cancelled");
   await sharing.send(cancelled.id, { content: "How many alpacas live on the altiplano?" });
   expected.add(cancelled.id);

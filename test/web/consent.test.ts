@@ -56,7 +56,7 @@ describe("Share for training", () => {
 
     await headerShot(page, "consent-desktop-off", 1200, 140);
     await toggle.click();
-    await expect.poll(() => consentOf(id)).toBe(true);
+    await expect.poll(() => consentOf(id), { timeout: 10_000 }).toBe(true);
     expect(await toggle.isChecked()).toBe(true);
     if (process.env.CONSENT_SCREENSHOTS) await page.waitForTimeout(300); // the switch's slide
     await headerShot(page, "consent-desktop-on", 1200, 140);
@@ -66,7 +66,7 @@ describe("Share for training", () => {
     expect(await consentSwitch(page).isChecked()).toBe(true);
 
     await consentSwitch(page).click();
-    await expect.poll(() => consentOf(id)).toBe(false);
+    await expect.poll(() => consentOf(id), { timeout: 10_000 }).toBe(false);
     expect(await consentSwitch(page).isChecked()).toBe(false);
     expect(await page.locator(".banner").count()).toBe(0);
     expect(problems.errors).toEqual([]);
@@ -76,12 +76,12 @@ describe("Share for training", () => {
   it("works from the keyboard", async () => {
     const { context, page } = await openPage(browser);
     const id = await chatWithOneAnswer(page, "Keyboard only");
-    await consentSwitch(page).focus();
-    await page.keyboard.press("Space");
-    await expect.poll(() => consentOf(id)).toBe(true);
+    // Focus and key press in one step: the header may re-render between two separate calls.
+    await consentSwitch(page).press("Space");
+    await expect.poll(() => consentOf(id), { timeout: 10_000 }).toBe(true);
     expect(await consentSwitch(page).isChecked()).toBe(true);
-    await page.keyboard.press("Space");
-    await expect.poll(() => consentOf(id)).toBe(false);
+    await consentSwitch(page).press("Space");
+    await expect.poll(() => consentOf(id), { timeout: 10_000 }).toBe(false);
     await context.close();
   });
 
@@ -95,7 +95,7 @@ describe("Share for training", () => {
     const banner = page.locator(".banner[role=alert]");
     await banner.waitFor();
     expect(await banner.textContent()).toContain("Sharing for training was not changed: this chat was not found.");
-    await expect.poll(() => consentSwitch(page).isChecked()).toBe(false);
+    await expect.poll(() => consentSwitch(page).isChecked(), { timeout: 10_000 }).toBe(false);
     await context.close();
   });
 
@@ -104,7 +104,7 @@ describe("Share for training", () => {
     await chatWithOneAnswer(page, "A chat with a rather long first message to make a long title");
     const toggle = consentSwitch(page);
     await toggle.click();
-    await expect.poll(() => toggle.isChecked()).toBe(true);
+    await expect.poll(() => toggle.isChecked(), { timeout: 10_000 }).toBe(true);
     if (process.env.CONSENT_SCREENSHOTS) await page.waitForTimeout(300); // the switch's slide
     await headerShot(page, "consent-375", 375, 200);
     const header = await page.locator(".chat-header").boundingBox();

@@ -75,9 +75,14 @@ export function useChat(options: { onSignedOut: () => void }): Chat {
     setMessages((list) => list.map((m) => (m.key === key ? { ...m, ...patch } : m)));
   };
 
+  /**
+   * Takes a metadata update's answer. Its training_consent is not taken: a consent change made
+   * while it was in flight is newer (setTrainingConsent alone decides what the switch shows).
+   */
   const replaceConversation = (conversation: Conversation): void => {
-    setConversations((list) => list.map((c) => (c.id === conversation.id ? conversation : c)));
-    if (currentIdRef.current === conversation.id) setCurrent(conversation);
+    const merge = (c: Conversation): Conversation => ({ ...conversation, training_consent: c.training_consent });
+    setConversations((list) => list.map((c) => (c.id === conversation.id ? merge(c) : c)));
+    if (currentIdRef.current === conversation.id) setCurrent((c) => (c !== null && c.id === conversation.id ? merge(c) : conversation));
   };
 
   const refreshList = useCallback(async () => {
