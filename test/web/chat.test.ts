@@ -158,7 +158,9 @@ describe("the chat page", () => {
 
     const id = conversationIdOf(page);
     await expect
-      .poll(async () => (await api.get(id)).messages.map((m) => [m.role, m.status]), { timeout: 10_000 })
+      // The gateway stores the stop at once when workerd cancels the stream, else once the client
+      // has taken nothing for CLIENT_STALL_TIMEOUT_MS (10 s): wait past that.
+      .poll(async () => (await api.get(id)).messages.map((m) => [m.role, m.status]), { timeout: 20_000 })
       .toEqual([
         ["user", null],
         ["assistant", "cancelled"],
@@ -176,7 +178,7 @@ describe("the chat page", () => {
     await page.getByRole("button", { name: "Stop", exact: true }).click();
     await lastReply(page).getByText("Stopped", { exact: true }).waitFor();
     const id = conversationIdOf(page);
-    await expect.poll(async () => (await api.get(id)).messages[1]?.status, { timeout: 10_000 }).toBe("cancelled");
+    await expect.poll(async () => (await api.get(id)).messages[1]?.status, { timeout: 20_000 }).toBe("cancelled");
     const stoppedId = (await api.get(id)).messages[1]!.id;
 
     await page.getByRole("button", { name: "Regenerate" }).click();
