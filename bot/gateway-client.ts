@@ -8,7 +8,7 @@ import type { ArenaBattle, ArenaTurnResult, ArenaWinner, CreateBattleBody } from
 import type { Conversation, ConversationList, CreateConversationBody, Feedback, Rating, RegenerateBody, TurnBody, UpdateConversationBody } from "../wire/conversations.js";
 import { ConversationListSchema, ConversationSchema, ConversationWithMessagesSchema, FeedbackSchema, TURN_HEADERS } from "../wire/conversations.js";
 import { ErrorBodySchema } from "../wire/openai.js";
-import { ArenaBattleSchema, ArenaBattleWithMessagesSchema, ArenaTurnResultSchema } from "./arena-schemas.js";
+import { ArenaBattleSchema, ArenaBattleWithMessagesSchema, ArenaTurnResultSchema } from "../wire/arena.js";
 import { backoffDelayMs } from "./backoff.js";
 import { GatewayCallError } from "./gateway-error.js";
 import { readTurnStream, type TurnEvent } from "./sse-turn.js";

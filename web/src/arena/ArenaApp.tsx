@@ -6,7 +6,7 @@ import { useState } from "preact/hooks";
 import { PageNav } from "../components/PageNav.js";
 import type { SignedInProps } from "../components/SessionGate.js";
 import { ThemeToggle } from "../components/ThemeToggle.js";
-import { ArenaComposer } from "./ArenaComposer.js";
+import { Composer } from "../components/Composer.js";
 import { ArenaPane } from "./ArenaPane.js";
 import { canAsk, isStreaming, modelOf, SLOTS, voteState } from "./battle.js";
 import { useArena } from "./use-arena.js";
@@ -86,7 +86,15 @@ export function ArenaApp({ session, onSignOut, onSignedOut }: SignedInProps) {
             </>
           )}
         </div>
-        {(canAsk(view) || streaming) && <ArenaComposer busy={streaming || arena.loading} followUp={state !== "empty"} onAsk={(q) => arena.ask(q, systemPrompt)} />}
+        {(canAsk(view) || streaming) && (
+          <Composer
+            class="arena-composer"
+            label="Question"
+            placeholder={state !== "empty" ? "Ask both models a follow-up" : "Ask both models a question"}
+            busy={streaming || arena.loading}
+            onSend={(q) => arena.ask(q, systemPrompt)}
+          />
+        )}
       </main>
     </div>
   );

@@ -1,9 +1,24 @@
-/** The message box with Send (Stop while an answer streams) and Regenerate. Enter sends, Shift+Enter is a newline. */
+/**
+ * The message box with Send, and for the chat Stop (while an answer streams) and Regenerate; the
+ * arena uses it without those for its questions. Enter sends, Shift+Enter is a newline.
+ */
 import { useRef, useState } from "preact/hooks";
 import { RegenerateIcon, SendIcon, StopIcon } from "./icons.js";
 import { submitsOnEnter } from "./keys.js";
 
-export function Composer(props: { busy: boolean; canRegenerate: boolean; onSend: (text: string) => Promise<boolean>; onStop: () => void; onRegenerate: () => void }) {
+export function Composer(props: {
+  busy: boolean;
+  onSend: (text: string) => Promise<boolean>;
+  /** Without it, a busy box shows Send disabled. */
+  onStop?: () => void;
+  canRegenerate?: boolean;
+  onRegenerate?: () => void;
+  /** The box's accessible name (default "Message") and placeholder (default: the name). */
+  label?: string;
+  placeholder?: string;
+  class?: string;
+}) {
+  const label = props.label ?? "Message";
   const [text, setText] = useState("");
   const boxRef = useRef<HTMLTextAreaElement>(null);
 
@@ -19,7 +34,7 @@ export function Composer(props: { busy: boolean; canRegenerate: boolean; onSend:
 
   return (
     <form
-      class="composer"
+      class={props.class ? `composer ${props.class}` : "composer"}
       onSubmit={(e) => {
         e.preventDefault();
         void submit();
@@ -28,8 +43,8 @@ export function Composer(props: { busy: boolean; canRegenerate: boolean; onSend:
       <textarea
         ref={boxRef}
         class="message-box"
-        aria-label="Message"
-        placeholder="Message"
+        aria-label={label}
+        placeholder={props.placeholder ?? label}
         rows={1}
         value={text}
         onInput={(e) => setText(e.currentTarget.value)}
@@ -41,19 +56,19 @@ export function Composer(props: { busy: boolean; canRegenerate: boolean; onSend:
         }}
       />
       <div class="composer-actions">
-        {props.canRegenerate && !props.busy && (
+        {props.canRegenerate && props.onRegenerate && !props.busy && (
           <button type="button" onClick={props.onRegenerate}>
             <RegenerateIcon />
             <span>Regenerate</span>
           </button>
         )}
-        {props.busy ? (
+        {props.busy && props.onStop ? (
           <button type="button" class="stop" onClick={props.onStop}>
             <StopIcon />
             <span>Stop</span>
           </button>
         ) : (
-          <button type="submit" class="primary" disabled={text.trim() === ""}>
+          <button type="submit" class="primary" disabled={props.busy || text.trim() === ""}>
             <SendIcon />
             <span>Send</span>
           </button>
