@@ -9,7 +9,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { AdminPool, AdminPoolWorker, AdminPoolWorkerDeleted } from "../wire/pool-admin.js";
+import { AdminPool, AdminPoolWorker, AdminPoolWorkerDeleted, runtimeLabel } from "../wire/pool-admin.js";
 
 const CliEnv = z.object({
   ALTIPLANO_URL: z
@@ -61,6 +61,7 @@ export function renderStatus(pool: AdminPool): string {
     w.id,
     w.state,
     w.models.map((m) => m.id).join(","),
+    runtimeLabel(w.runtime),
     String(w.load.running),
     String(w.load.waiting),
     percent(w.load.kv_cache_usage),
@@ -81,7 +82,7 @@ export function renderStatus(pool: AdminPool): string {
   const parts = [
     workers.length === 0
       ? "no workers in the pool"
-      : table(["WORKER", "STATE", "MODELS", "RUN", "WAIT", "KV", "HIT", "TOK/S", "BEAT", "FAILS", "URL"], workers),
+      : table(["WORKER", "STATE", "MODELS", "RUNTIME", "RUN", "WAIT", "KV", "HIT", "TOK/S", "BEAT", "FAILS", "URL"], workers),
     "",
     table(["MODEL", "READY", "LIVE", "RUN", "WAIT", "DESIRED"], models),
   ];

@@ -24,6 +24,17 @@ export const ServedModel = z.object({
 });
 export type ServedModel = z.infer<typeof ServedModel>;
 
+/**
+ * What serves the worker's models, as the agent learned it from the server's `GET /version`:
+ * a real vLLM (`{"version":"0.18.1"}`) or the Altiplano simulator, which answers
+ * `{"version":"…","simulator":true}` so it is never mistaken for a model.
+ */
+export const WorkerRuntime = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("vllm"), version: z.string().min(1).max(64) }),
+  z.object({ kind: z.literal("simulator"), version: z.string().min(1).max(64) }),
+]);
+export type WorkerRuntime = z.infer<typeof WorkerRuntime>;
+
 export const Heartbeat = z.object({
   workerId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/),
   /** Base URL the gateway uses to reach this worker's vLLM (`…/v1/completions` is appended). */
@@ -34,6 +45,8 @@ export const Heartbeat = z.object({
   /** Whether vLLM's /health answered 200 on the last poll. */
   healthy: z.boolean(),
   load: WorkerLoad,
+  /** Absent when the agent could not read `GET /version` (the pool shows "unknown"). */
+  runtime: WorkerRuntime.optional(),
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;
 

@@ -3,7 +3,7 @@
  * CLI reads it.
  */
 import { z } from "zod";
-import { ServedModel } from "./heartbeat.js";
+import { ServedModel, type WorkerRuntime } from "./heartbeat.js";
 
 export const PoolWorkerState = z.enum(["ready", "draining", "cordoned", "unhealthy", "gone"]);
 export type PoolWorkerState = z.infer<typeof PoolWorkerState>;
@@ -19,6 +19,8 @@ export const AdminPoolWorker = z.object({
   agent_state: z.enum(["ready", "draining"]),
   admin_state: z.enum(["active", "cordoned", "draining"]),
   models: z.array(ServedModel),
+  /** What serves the models: `vllm` with its version, the `simulator` (never a model), or `unknown` (no `GET /version`). */
+  runtime: z.object({ kind: z.enum(["vllm", "simulator", "unknown"]), version: z.string().nullable() }),
   load: z.object({
     running: z.number(),
     waiting: z.number(),
@@ -36,6 +38,17 @@ export const AdminPoolWorker = z.object({
   cooldown_until: z.number(),
 });
 export type AdminPoolWorker = z.infer<typeof AdminPoolWorker>;
+
+/** The admin view of a worker's runtime; `undefined` (the agent could not tell) is `unknown`. */
+export function adminRuntime(runtime: WorkerRuntime | undefined): AdminPoolWorker["runtime"] {
+  return runtime === undefined ? { kind: "unknown", version: null } : { kind: runtime.kind, version: runtime.version };
+}
+
+/** One short label for tables and dashboards: `vLLM 0.18.1`, `simulator`, `unknown`. */
+export function runtimeLabel(runtime: AdminPoolWorker["runtime"]): string {
+  if (runtime.kind === "vllm") return `vLLM ${runtime.version ?? "?"}`;
+  return runtime.kind;
+}
 
 export const AdminPoolModel = z.object({
   model: z.string(),

@@ -1,6 +1,8 @@
 /**
  * The agent beside one vLLM: every poll interval it reads vLLM's /health and /metrics (and
- * /v1/models now and then) and posts a heartbeat to the gateway's pool. Heartbeats are
+ * /v1/models and /version now and then) and posts a heartbeat to the gateway's pool. The URL it
+ * advertises is fixed (`publicUrl`) or, behind a Cloudflare quick tunnel, read from cloudflared
+ * on the same schedule, so a restarted tunnel's new URL reaches the pool. Heartbeats are
  * idempotent, so after a gateway restart (or a pool that forgot the worker) the next one
  * registers it again; failed heartbeats back off exponentially but never stop.
  *
@@ -11,11 +13,12 @@
  */
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { Heartbeat, HeartbeatReply, type ServedModel, type WorkerLoad } from "../../wire/heartbeat.js";
+import { Heartbeat, HeartbeatReply, type ServedModel, type WorkerLoad, type WorkerRuntime } from "../../wire/heartbeat.js";
 import { isPreemptionNotice, nextDelayMs } from "./backoff.js";
 import { resolveAgentConfig, type AgentConfig, type AgentOptions } from "./config.js";
 import { LocalVllm } from "./local-vllm.js";
 import { computeLoad, type TimedMetrics } from "./metrics-parser.js";
+import { readQuickTunnelUrl } from "./quick-tunnel.js";
 
 /** How a drain ended. */
 export interface DrainOutcome {
@@ -33,6 +36,10 @@ export interface AgentStatus {
   lastReply: HeartbeatReply | null;
   lastLoad: WorkerLoad | null;
   models: ServedModel[] | null;
+  /** vLLM and its version, or the simulator; null until `/version` has been read. */
+  runtime: WorkerRuntime | null;
+  /** The URL heartbeats advertise; null while a quick tunnel's URL is not known yet. */
+  publicUrl: string | null;
 }
 
 /** A started agent. */
@@ -77,6 +84,8 @@ export function startAgent(options: AgentOptions, deps: AgentDeps = {}): Running
   let lastLoad: WorkerLoad | null = null;
   let models: ServedModel[] | null = null;
   let modelsReadAt = Number.NEGATIVE_INFINITY;
+  let runtime: WorkerRuntime | null = null;
+  let publicUrl: string | null = config.publicUrl ?? null;
   let lastReply: HeartbeatReply | null = null;
   let heartbeatsAccepted = 0;
   let consecutiveFailures = 0;
@@ -162,23 +171,40 @@ export function startAgent(options: AgentOptions, deps: AgentDeps = {}): Running
     } catch (err) {
       problem(`cannot read vLLM metrics at ${config.vllmUrl}: ${errorText(err)}`);
     }
-    if (models === null || Date.now() - modelsReadAt >= config.modelsRefreshMs) {
+    if (models === null || publicUrl === null || Date.now() - modelsReadAt >= config.modelsRefreshMs) {
       try {
         models = await vllm.models();
         modelsReadAt = Date.now();
       } catch (err) {
         if (models === null) problem(`cannot read vLLM models at ${config.vllmUrl}: ${errorText(err)}; not joining yet`);
       }
+      try {
+        runtime = await vllm.runtime();
+      } catch (err) {
+        // Not a reason to stay out of the pool: the pool shows the runtime as unknown.
+        if (runtime === null) problem(`cannot read vLLM version at ${config.vllmUrl}: ${errorText(err)}`);
+      }
+      if (config.quickTunnelMetricsUrl !== undefined) {
+        try {
+          const url = await readQuickTunnelUrl(config.quickTunnelMetricsUrl, config.requestTimeoutMs);
+          if (url !== publicUrl) log(`advertising the quick tunnel's URL ${url}`);
+          publicUrl = url;
+        } catch (err) {
+          // A cloudflared that restarted has a new URL: keep beating with the last one only until it answers.
+          problem(`cannot read the quick tunnel's URL: ${errorText(err)}${publicUrl === null ? "; not joining yet" : ""}`);
+        }
+      }
     }
-    if (models === null || models.length === 0 || stoppedFlag) return;
+    if (models === null || models.length === 0 || publicUrl === null || stoppedFlag) return;
 
     const heartbeat: Heartbeat = {
       workerId: config.workerId,
-      url: config.publicUrl,
+      url: publicUrl,
       models,
       state: draining ? "draining" : "ready",
       healthy: healthy && metricsOk,
       load: lastLoad ?? ZERO_LOAD,
+      ...(runtime === null ? {} : { runtime }),
     };
     try {
       const reply = await postHeartbeat(heartbeat);
@@ -280,6 +306,8 @@ export function startAgent(options: AgentOptions, deps: AgentDeps = {}): Running
       lastReply,
       lastLoad,
       models,
+      runtime,
+      publicUrl,
     }),
     drainAndStop,
     stop: () => halt(null),

@@ -24,6 +24,13 @@ export const AgentOptionsSchema = z.object({
   vllmUrl: httpUrl.default("http://127.0.0.1:8000").describe("local vLLM base URL (default http://127.0.0.1:8000)"),
   /** URL the gateway should use to reach this vLLM (HTTPS endpoint or Cloudflare Tunnel hostname). */
   publicUrl: httpUrl.optional().describe("URL the gateway uses to reach this vLLM (default: --vllm-url)"),
+  /**
+   * cloudflared's metrics address (`--metrics`) when it runs a quick tunnel: the agent advertises
+   * the tunnel's current `https://….trycloudflare.com` (read from `/quicktunnel`) instead of a fixed URL.
+   */
+  quickTunnelMetricsUrl: httpUrl
+    .optional()
+    .describe("advertise the quick tunnel of the cloudflared whose metrics server is here, e.g. http://127.0.0.1:20241 (default: none)"),
   /** This worker's id in the pool. */
   workerId: z.string().regex(WORKER_ID, "letters, digits, . _ : - only, at most 128").optional().describe("worker id in the pool (default: the host name)"),
   /** How often to poll vLLM and heartbeat. */
@@ -54,7 +61,8 @@ export type AgentOptions = z.input<typeof AgentOptionsSchema>;
 
 /** The resolved agent configuration. */
 export interface AgentConfig extends Omit<z.output<typeof AgentOptionsSchema>, "publicUrl" | "workerId"> {
-  publicUrl: string;
+  /** The fixed URL to advertise; undefined when it is learnt from a quick tunnel (`quickTunnelMetricsUrl`). */
+  publicUrl: string | undefined;
   workerId: string;
 }
 
@@ -127,8 +135,14 @@ export function resolveAgentConfig(options: AgentOptions | Record<string, unknow
     throw new AgentConfigError(`invalid agent configuration:\n${lines.join("\n")}`);
   }
   const value = parsed.data;
+  if (value.publicUrl !== undefined && value.quickTunnelMetricsUrl !== undefined) {
+    throw new AgentConfigError(
+      "invalid agent configuration:\n  set one of --public-url / AGENT_PUBLIC_URL (a fixed URL) and --quick-tunnel-metrics-url / AGENT_QUICK_TUNNEL_METRICS_URL (a quick tunnel's URL), not both",
+    );
+  }
   const workerId = value.workerId ?? defaultWorkerId();
-  return { ...value, publicUrl: value.publicUrl ?? value.vllmUrl, workerId };
+  const publicUrl = value.publicUrl ?? (value.quickTunnelMetricsUrl === undefined ? value.vllmUrl : undefined);
+  return { ...value, publicUrl, workerId };
 }
 
 /** The config from CLI args (without node and script) and the environment. */

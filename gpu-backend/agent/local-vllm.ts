@@ -1,7 +1,8 @@
-/** HTTP reads of the local vLLM: /health, /metrics, /v1/models. Each call has a timeout. */
+/** HTTP reads of the local vLLM: /health, /metrics, /v1/models, /version. Each call has a timeout. */
 import { z } from "zod";
-import type { ServedModel } from "../../wire/heartbeat.js";
+import type { ServedModel, WorkerRuntime } from "../../wire/heartbeat.js";
 import { readVllmMetrics, type VllmMetrics } from "./metrics-parser.js";
+import { runtimeFromVersionReply } from "./runtime.js";
 
 const ModelList = z.object({
   data: z.array(z.object({ id: z.string().min(1), max_model_len: z.number().int().positive().optional() })),
@@ -49,6 +50,22 @@ export class LocalVllm {
     const parsed = ModelList.safeParse(json);
     if (!parsed.success) throw new Error("vLLM /v1/models has an unexpected shape");
     return parsed.data.data.slice(0, 16).map((model) => ({ id: model.id, maxModelLen: model.max_model_len ?? FALLBACK_MAX_MODEL_LEN }));
+  }
+
+  /** vLLM and its version, or the simulator (`GET /version`); throws when it cannot be read or is not recognised. */
+  async runtime(): Promise<WorkerRuntime> {
+    const res = await this.get("/version");
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`vLLM /version answered ${res.status}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new Error("vLLM /version is not JSON");
+    }
+    const runtime = runtimeFromVersionReply(json);
+    if (runtime === null) throw new Error(`vLLM /version has an unexpected shape: ${text.slice(0, 100)}`);
+    return runtime;
   }
 
   private get(path: string, withKey = false): Promise<Response> {

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { decodeTokens, encodeText } from "../../workers/prompt/tokenizer.js";
 import { promptRuntime, renderPromptText, renderPromptTokens, toChatConversation } from "../../workers/prompt/index.js";
 import type { ChatMessage } from "../../wire/openai.js";
-import { startSimulator, type RunningSimulator } from "../../gpu-backend/sim/server.js";
+import { runtimeFromVersionReply } from "../../gpu-backend/agent/runtime.js";
+import { SIMULATOR_VERSION, startSimulator, type RunningSimulator } from "../../gpu-backend/sim/server.js";
 import { json, post, readSse } from "./helpers.js";
 
 const KEY = "sk-sim-test";
@@ -189,7 +190,13 @@ describe("errors, auth and other routes", () => {
   it("/v1/models, /version, /tokenize and 404", async () => {
     const models = await (await fetch(`${sim.url}/v1/models`, { headers: { authorization: `Bearer ${KEY}` } })).json();
     expect(models).toMatchObject({ object: "list", data: [{ id: "vicuna-13b-v1.5", object: "model", owned_by: "vllm", max_model_len: 256 }] });
-    expect(await (await fetch(`${sim.url}/version`)).json()).toMatchObject({ simulator: true });
+    // The contract with the agent (gpu-backend/agent/runtime.ts): a vLLM-shaped version plus
+    // `simulator: true`, open without the api key, so the pool can say "simulator", never a model.
+    const version = await fetch(`${sim.url}/version`);
+    expect(version.status).toBe(200);
+    const versionBody = await version.json();
+    expect(versionBody).toMatchObject({ version: SIMULATOR_VERSION, simulator: true });
+    expect(runtimeFromVersionReply(versionBody)).toEqual({ kind: "simulator", version: SIMULATOR_VERSION });
     const tok = await (await post(`${sim.url}/tokenize`, { prompt: "hi there" })).json();
     expect(tok).toEqual({ count: 3, max_model_len: 256, tokens: [1, ...encodeText("hi there")], token_strs: null });
     const missing = await fetch(`${sim.url}/nope`);

@@ -98,6 +98,24 @@ describe("GpuPool durable object", () => {
     expect(reloaded.workers.map((w) => [w.id, w.state, w.adminState])).toEqual([["a", "cordoned", "cordoned"]]);
   });
 
+  it("keeps each worker's runtime across a restart; a record stored without one reads back without one", async () => {
+    const stub = freshPool();
+    const now = Date.now();
+    await stub.heartbeat(beat("gpu", { runtime: { kind: "vllm", version: "0.18.1" } }), now);
+    await stub.heartbeat(beat("sim", { runtime: { kind: "simulator", version: "altiplano-vllm-simulator-0.1.0" } }), now);
+    await stub.heartbeat(beat("old"), now);
+    const reloaded = await runInDurableObject(stub, async (_instance, state) => {
+      const fresh = new GpuPool(state, env);
+      await state.blockConcurrencyWhile(async () => {});
+      return fresh.snapshot(now + 500);
+    });
+    expect(reloaded.workers.map((w) => [w.id, w.runtime])).toEqual([
+      ["gpu", { kind: "vllm", version: "0.18.1" }],
+      ["old", undefined],
+      ["sim", { kind: "simulator", version: "altiplano-vllm-simulator-0.1.0" }],
+    ]);
+  });
+
   it("sets an alarm for the next expiry, and the alarm forgets long-gone workers", async () => {
     const stub = freshPool();
     const longAgo = Date.now() - 11 * 60_000;

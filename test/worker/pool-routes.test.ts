@@ -1,7 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Heartbeat } from "../../wire/heartbeat.js";
-import { AdminPool, AdminPoolWorker } from "../../wire/pool-admin.js";
+import { AdminPool, AdminPoolWorker, runtimeLabel } from "../../wire/pool-admin.js";
 import { createApiKey } from "../../workers/auth/key-store.js";
 
 const POOL_TOKEN = "pool-test-token";
@@ -86,12 +86,29 @@ describe("POST /pool/heartbeat", () => {
     ["no models", beat("x", { models: [] }), "models"],
     ["a bad worker id", beat("bad id/with slash"), "workerId"],
     ["a state the agent may not claim", { ...beat("x"), state: "cordoned" }, "state"],
+    ["a runtime of an unknown kind", { ...beat("x"), runtime: { kind: "tgi", version: "2.0" } }, "runtime.kind"],
+    ["a runtime without a version", { ...beat("x"), runtime: { kind: "vllm" } }, "runtime.version"],
   ])("rejects %s with a 400 in the OpenAI shape", async (_name, body, param) => {
     const res = await postHeartbeat(body);
     expect(res.status).toBe(400);
     const json = (await res.json()) as { error: { type: string; param: string | null } };
     expect(json.error.type).toBe("invalid_request_error");
     expect(json.error.param).toBe(param);
+  });
+
+  it("shows what each worker runs: vLLM with its version, the simulator, or unknown", async () => {
+    const gpu = uniqueId("gpu");
+    const sim = uniqueId("sim");
+    const old = uniqueId("old");
+    expect((await postHeartbeat(beat(gpu, { runtime: { kind: "vllm", version: "0.18.1" } }))).status).toBe(200);
+    expect((await postHeartbeat(beat(sim, { runtime: { kind: "simulator", version: "altiplano-vllm-simulator-0.1.0" } }))).status).toBe(200);
+    expect((await postHeartbeat(beat(old))).status).toBe(200);
+    expect((await poolWorker(gpu))?.runtime).toEqual({ kind: "vllm", version: "0.18.1" });
+    expect((await poolWorker(sim))?.runtime).toEqual({ kind: "simulator", version: "altiplano-vllm-simulator-0.1.0" });
+    expect((await poolWorker(old))?.runtime).toEqual({ kind: "unknown", version: null });
+    // The label `npm run pool` (and the dashboard) prints for each.
+    const labels = await Promise.all([gpu, sim, old].map(async (id) => runtimeLabel((await poolWorker(id))!.runtime)));
+    expect(labels).toEqual(["vLLM 0.18.1", "simulator", "unknown"]);
   });
 
   it("rejects an oversized body with a 413", async () => {

@@ -137,6 +137,18 @@ describe("persistence and restore", () => {
     expect(shouldPersist(first, applyHeartbeat(first, beat({ healthy: false }), T0 + 1_000, config), T0, T0 + 1_000)).toBe(true);
   });
 
+  it("keeps the runtime a worker reports, and writes a change of it (an upgraded vLLM) at once", () => {
+    const onVllm = applyHeartbeat(undefined, beat({ runtime: { kind: "vllm", version: "0.18.1" } }), T0, config);
+    expect(onVllm.runtime).toEqual({ kind: "vllm", version: "0.18.1" });
+    const sameAgain = applyHeartbeat(onVllm, beat({ runtime: { kind: "vllm", version: "0.18.1" } }), T0 + 1_000, config);
+    expect(shouldPersist(onVllm, sameAgain, T0, T0 + 1_000)).toBe(false);
+    const upgraded = applyHeartbeat(onVllm, beat({ runtime: { kind: "vllm", version: "0.19.0" } }), T0 + 1_000, config);
+    expect(upgraded.runtime).toEqual({ kind: "vllm", version: "0.19.0" });
+    expect(shouldPersist(onVllm, upgraded, T0, T0 + 1_000)).toBe(true);
+    // An agent that can no longer read /version does not leave the old version standing.
+    expect(applyHeartbeat(onVllm, beat(), T0 + 1_000, config).runtime).toBeUndefined();
+  });
+
   it("gives a recently persisted worker one interval of grace after a restart, not an old one", () => {
     const recent = joined();
     expect(restoreRecord(recent, T0 + 10_000, config).lastHeartbeatAt).toBe(T0 + 9_000);

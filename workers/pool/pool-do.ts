@@ -13,7 +13,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { Heartbeat, type HeartbeatReply, ServedModel, WorkerLoad } from "../../wire/heartbeat.js";
+import { Heartbeat, type HeartbeatReply, ServedModel, WorkerLoad, WorkerRuntime } from "../../wire/heartbeat.js";
 import type { Env } from "../env.js";
 import { poolModelIds } from "../models/model-config.js";
 import { parsePoolConfig, type PoolConfig } from "./pool-config.js";
@@ -41,6 +41,8 @@ export interface PoolWorker {
   id: string;
   url: string;
   models: ServedModel[];
+  /** vLLM and its version, or the simulator; absent when the agent could not tell. */
+  runtime?: WorkerRuntime;
   state: WorkerState;
   healthy: boolean;
   agentState: "ready" | "draining";
@@ -71,6 +73,8 @@ const StoredRecord = z.object({
   id: z.string(),
   url: z.string(),
   models: z.array(ServedModel),
+  // Optional: records stored before workers reported their runtime read back as "unknown".
+  runtime: WorkerRuntime.optional(),
   agentState: z.enum(["ready", "draining"]),
   healthy: z.boolean(),
   load: WorkerLoad,

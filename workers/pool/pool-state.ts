@@ -7,7 +7,7 @@
  * for, what an operator decided, health) and `effectiveState` reads them at `now`. So expiry is
  * exact whether the pool object evaluates it from an alarm or lazily on a read.
  */
-import type { Heartbeat, HeartbeatReply, ServedModel, WorkerLoad } from "../../wire/heartbeat.js";
+import type { Heartbeat, HeartbeatReply, ServedModel, WorkerLoad, WorkerRuntime } from "../../wire/heartbeat.js";
 import type { PoolConfig } from "./pool-config.js";
 import type { WorkerState, WorkerView } from "./routing.js";
 
@@ -19,6 +19,8 @@ export interface WorkerRecord {
   id: string;
   url: string;
   models: ServedModel[];
+  /** vLLM and its version, or the simulator; absent when the agent could not read `GET /version`. */
+  runtime?: WorkerRuntime;
   /** What the agent asked for on its last heartbeat. */
   agentState: "ready" | "draining";
   /** vLLM's /health on the agent's last poll. */
@@ -71,6 +73,7 @@ export function applyHeartbeat(
     id: heartbeat.workerId,
     url: heartbeat.url,
     models: heartbeat.models,
+    runtime: heartbeat.runtime,
     agentState: heartbeat.state,
     healthy: heartbeat.healthy,
     load: heartbeat.load,
@@ -151,7 +154,8 @@ export function shouldPersist(
     previous.joinedAt !== next.joinedAt ||
     previous.consecutiveFailures !== next.consecutiveFailures ||
     previous.cooldownUntil !== next.cooldownUntil ||
-    JSON.stringify(previous.models) !== JSON.stringify(next.models);
+    JSON.stringify(previous.models) !== JSON.stringify(next.models) ||
+    JSON.stringify(previous.runtime) !== JSON.stringify(next.runtime);
   return membershipChanged || now - lastPersistedAt >= LOAD_PERSIST_INTERVAL_MS;
 }
 

@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { AdminPool, AdminPoolModel, AdminPoolWorker } from "../../wire/pool-admin.js";
+import { adminRuntime, type AdminPool, type AdminPoolModel, type AdminPoolWorker } from "../../wire/pool-admin.js";
 import type { AppEnv } from "../app-env.js";
 import { authenticate, requireRole } from "../auth/middleware.js";
 import { notFound } from "../errors.js";
@@ -22,6 +22,7 @@ function workerJson(worker: PoolWorker, now: number): AdminPoolWorker {
     agent_state: worker.agentState,
     admin_state: worker.adminState,
     models: worker.models,
+    runtime: adminRuntime(worker.runtime),
     load: {
       running: worker.load.running,
       waiting: worker.load.waiting,
