@@ -96,21 +96,42 @@ function reportDeath(worker: WorkerProcess, isStopping: () => boolean): void {
 }
 
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+/** How often to look whether the process that launched us is still there. */
+const PARENT_CHECK_MS = 250;
+
+/**
+ * Calls `onGone` once the launching process has died. `npm start` runs this script under `sh -c`;
+ * SIGTERM to npm's pid ends npm and the shell but never reaches us, so without this the gateway
+ * and its workers would run on as orphans.
+ */
+function watchParent(onGone: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, PARENT_CHECK_MS);
+  timer.unref();
+}
 
 async function main(): Promise<void> {
   const env = StartEnv.parse(process.env);
   const stateDir = path.resolve(env.ALTIPLANO_STATE_DIR);
   await mkdir(stateDir, { recursive: true });
+  // Whoever reads our output may be gone (a closed terminal, a killed npm): stopping must go on.
+  process.stdout.on("error", () => undefined);
+  process.stderr.on("error", () => undefined);
   const unlock = lockStateDir(stateDir);
   process.on("exit", unlock);
 
   let stack: Stack | null = null;
   let bot: RunningBot | null = null;
   let stopping = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
+  const shutdown = (reason: string): void => {
     if (stopping) return;
     stopping = true;
-    console.log(`\nStopping (${signal})…`);
+    console.log(`\nStopping (${reason})…`);
     // At once and synchronously: Miniflare's own handler for this signal, which runs next, kills
     // workerd and exits this process before any await here would resume.
     stack?.signalChildren("SIGTERM");
@@ -126,6 +147,7 @@ async function main(): Promise<void> {
   };
   // In front of the listeners Miniflare adds when the gateway starts.
   for (const signal of STOP_SIGNALS) process.prependListener(signal, shutdown);
+  watchParent(() => shutdown("the process that started npm start is gone"));
 
   const adminKey = await readOrCreate(path.join(stateDir, "admin-key"), () => `sk-admin-${randomBytes(18).toString("base64url")}`);
   // Kept, so a restart does not sign everyone out of the web page.
