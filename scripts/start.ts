@@ -21,6 +21,7 @@ import { parseVars } from "../workers/vars.js";
 import { gatewayVarsFrom, readDevVars } from "./gateway-vars.js";
 import { startStack, type Stack } from "./stack.js";
 import { lockStateDir, StateDirLocked } from "./state-lock.js";
+import { stopWithNpm } from "../gpu-backend/worker/npm-parent.js";
 import type { WorkerProcess } from "./worker-process.js";
 import { buildWeb } from "../web/build.js";
 
@@ -96,25 +97,6 @@ function reportDeath(worker: WorkerProcess, isStopping: () => boolean): void {
 }
 
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-/** How often to look whether the process that launched us is still there. */
-const PARENT_CHECK_MS = 250;
-
-/**
- * Calls `onGone` once the launching process has died. `npm start` runs this script under `sh -c`;
- * SIGTERM to npm's pid ends npm and the shell but never reaches us, so without this the gateway
- * and its workers would run on as orphans.
- */
-function watchParent(onGone: () => void): void {
-  const parent = process.ppid;
-  const timer = setInterval(() => {
-    if (process.ppid !== parent) {
-      clearInterval(timer);
-      onGone();
-    }
-  }, PARENT_CHECK_MS);
-  timer.unref();
-}
-
 async function main(): Promise<void> {
   const env = StartEnv.parse(process.env);
   const stateDir = path.resolve(env.ALTIPLANO_STATE_DIR);
@@ -147,7 +129,7 @@ async function main(): Promise<void> {
   };
   // In front of the listeners Miniflare adds when the gateway starts.
   for (const signal of STOP_SIGNALS) process.prependListener(signal, shutdown);
-  watchParent(() => shutdown("the process that started npm start is gone"));
+  stopWithNpm(() => shutdown("npm, which started this, is gone"));
 
   const adminKey = await readOrCreate(path.join(stateDir, "admin-key"), () => `sk-admin-${randomBytes(18).toString("base64url")}`);
   // Kept, so a restart does not sign everyone out of the web page.

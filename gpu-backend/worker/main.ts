@@ -11,6 +11,7 @@
 import { startAgent, type RunningAgent } from "../agent/agent.js";
 import { parseSimConfig, SimConfigError } from "../sim/config.js";
 import { startSimulator, type RunningSimulator } from "../sim/server.js";
+import { stopWithNpm } from "./npm-parent.js";
 import { checkPoolToken } from "./pool-token-check.js";
 import { parseWorkerOptions, workerHelpText, WorkerOptionsError, type WorkerOptions } from "./options.js";
 
@@ -82,10 +83,10 @@ async function main(): Promise<void> {
     await sim?.stop().catch(() => undefined);
   };
   let signalled = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
+  const onSignal = (reason: string): void => {
     if (signalled) process.exit(1);
     signalled = true;
-    process.stderr.write(`worker ${id}: ${signal}; draining (a second signal stops at once)\n`);
+    process.stderr.write(`worker ${id}: ${reason}; draining (a second signal stops at once)\n`);
     void agent
       .drainAndStop()
       .then(() => sim?.stop())
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  stopWithNpm(() => onSignal("npm, which started this worker, is gone"));
   if (options.stopWithStdin) {
     // The supervisor holds the other end: when it is gone, so is the reason to run.
     process.stdin.on("end", () => void stopAll().then(() => process.exit(0)));
