@@ -3,7 +3,9 @@
  * local Durable Objects, wrangler.toml's bindings) and GPU workers, each a vLLM simulator with an
  * agent beside it that joins the gateway's pool by heartbeat, as on a real GPU box. Used by
  * `npm start` and by the end-to-end tests, so both run exactly the same stack. Everything is on
- * 127.0.0.1.
+ * 127.0.0.1. The workers run inside this process (the default: tests reach into their
+ * simulators), or each as its own `npm run worker` process (`workerProcesses`, as `npm start` runs
+ * them: one to kill is one GPU box gone).
  *
  * Two runners for the same Worker and state: Miniflare's API straight into workerd (the default:
  * no dev proxy, which alone costs a bare Worker three quarters of its throughput,
@@ -238,14 +240,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
 
     const simCount = options.sims ?? 2;
+    const initial: { id: string; sim: Partial<SimConfig> }[] = [];
     for (const model of options.models ?? [DEFAULT_MODEL_ID]) {
       // Each model's simulators its own lorem seed, when asked: two models answering the same
       // question (the arena, an evaluation) should not write the same words.
       const seed = options.seedPerModel ? { seed: hashString(model) } : {};
-      for (let i = 0; i < simCount; i++) {
-        const id = `sim-${workers.length + processes.length + 1}`;
-        await (options.workerProcesses ? addWorkerProcess(id, { model, ...seed }) : addWorker(id, { model, ...seed }));
-      }
+      for (let i = 0; i < simCount; i++) initial.push({ id: `sim-${initial.length + 1}`, sim: { model, ...seed } });
+    }
+    if (options.workerProcesses) {
+      // Side by side: each process spends seconds compiling before it listens.
+      const started = await Promise.allSettled(initial.map((w) => addWorkerProcess(w.id, w.sim)));
+      const failed = started.find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
+      // In id order, whichever joined first.
+      processes.sort((a, b) => initial.findIndex((w) => w.id === a.id) - initial.findIndex((w) => w.id === b.id));
+    } else {
+      for (const w of initial) await addWorker(w.id, w.sim);
     }
     await waitForReady([...workers.map((w) => w.id), ...processes.map((p) => p.id)]);
 

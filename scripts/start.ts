@@ -163,7 +163,6 @@ async function main(): Promise<void> {
     poolToken,
     onWorkerOutput: (id, line) => console.log(`[${id}] ${line}`),
   });
-  if (stopping) return;
   const userKey = await keptKey(stack, path.join(stateDir, "user-key"), async () => stack.userKey);
   try {
     bot = await maybeStartBot(stack, stateDir);
