@@ -5,8 +5,12 @@
  *   npm run pool -- drain|cordon|uncordon|remove WORKER_ID
  *
  * Reads ALTIPLANO_URL (gateway base URL, default http://127.0.0.1:8787) and ALTIPLANO_ADMIN_KEY
- * (an admin-role key) from the environment.
+ * (an admin-role key) from the environment; without ALTIPLANO_ADMIN_KEY, the admin key `npm start`
+ * saved in its state directory (ALTIPLANO_STATE_DIR, default .altiplano), so it works right after
+ * `npm start`.
  */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { AdminPool, AdminPoolWorker, AdminPoolWorkerDeleted, runtimeLabel } from "../wire/pool-admin.js";
@@ -17,10 +21,19 @@ const CliEnv = z.object({
     .url()
     .default("http://127.0.0.1:8787")
     .transform((url) => url.replace(/\/+$/, "")),
-  ALTIPLANO_ADMIN_KEY: z
-    .string({ error: "set ALTIPLANO_ADMIN_KEY to an admin-role API key" })
-    .min(1, "set ALTIPLANO_ADMIN_KEY to an admin-role API key"),
+  ALTIPLANO_ADMIN_KEY: z.string().min(1, "set ALTIPLANO_ADMIN_KEY to an admin-role API key"),
 });
+
+/** The admin key `npm start` saved, or undefined when there is none. */
+async function savedAdminKey(env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
+  const file = path.join(env.ALTIPLANO_STATE_DIR || ".altiplano", "admin-key");
+  try {
+    const key = (await readFile(file, "utf8")).trim();
+    return key === "" ? undefined : key;
+  } catch {
+    return undefined;
+  }
+}
 
 const USAGE = `usage: npm run pool -- <command>
 
@@ -30,7 +43,8 @@ const USAGE = `usage: npm run pool -- <command>
   uncordon ID         undo drain or cordon
   remove ID           forget a worker (a running agent joins again on its next heartbeat)
 
-environment: ALTIPLANO_URL (default http://127.0.0.1:8787), ALTIPLANO_ADMIN_KEY (admin key)
+environment: ALTIPLANO_URL (default http://127.0.0.1:8787), ALTIPLANO_ADMIN_KEY (admin key; default:
+the one npm start saved in ALTIPLANO_STATE_DIR, default .altiplano)
 `;
 
 const ErrorEnvelope = z.object({ error: z.object({ message: z.string() }) });
@@ -113,7 +127,11 @@ async function call(env: z.infer<typeof CliEnv>, method: string, path: string): 
 export async function runPoolCli(argv: readonly string[], rawEnv: Readonly<Record<string, string | undefined>>): Promise<string> {
   const [command, id, ...rest] = argv;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") return USAGE;
-  const parsedEnv = CliEnv.safeParse(rawEnv);
+  const adminKey = rawEnv.ALTIPLANO_ADMIN_KEY || (await savedAdminKey(rawEnv));
+  if (adminKey === undefined) {
+    throw new Error("no admin key: set ALTIPLANO_ADMIN_KEY to an admin-role API key, or run `npm start` (it saves one in ALTIPLANO_STATE_DIR, default .altiplano)");
+  }
+  const parsedEnv = CliEnv.safeParse({ ...rawEnv, ALTIPLANO_ADMIN_KEY: adminKey });
   if (!parsedEnv.success) throw new Error(parsedEnv.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "));
   const env = parsedEnv.data;
   if (command === "status") {

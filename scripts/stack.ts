@@ -3,7 +3,9 @@
  * local Durable Objects, wrangler.toml's bindings) and GPU workers, each a vLLM simulator with an
  * agent beside it that joins the gateway's pool by heartbeat, as on a real GPU box. Used by
  * `npm start` and by the end-to-end tests, so both run exactly the same stack. Everything is on
- * 127.0.0.1.
+ * 127.0.0.1. The workers run inside this process (the default: tests reach into their
+ * simulators), or each as its own `npm run worker` process (`workerProcesses`, as `npm start` runs
+ * them: one to kill is one GPU box gone).
  *
  * Two runners for the same Worker and state: Miniflare's API straight into workerd (the default:
  * no dev proxy, which alone costs a bare Worker three quarters of its throughput,
@@ -20,6 +22,7 @@ import { hashString } from "../gpu-backend/sim/random.js";
 import type { SimConfig } from "../gpu-backend/sim/config.js";
 import { AdminPool } from "../wire/pool-admin.js";
 import { startGatewayMiniflare } from "./miniflare-runner.js";
+import { startWorkerProcess, type WorkerProcess } from "./worker-process.js";
 import { applyMigrations, executeLocalSql, freePort, startGatewayWranglerDev, type RunningGateway } from "./wrangler-cli.js";
 
 export { applyMigrations, freePort } from "./wrangler-cli.js";
@@ -73,6 +76,15 @@ export interface StackOptions {
   sessionSecret?: string;
   /** Give each pool model's simulators their own random seed (default: all share the simulator's). */
   seedPerModel?: boolean;
+  /**
+   * Run each GPU worker as its own `npm run worker` process (`npm start` does) instead of inside
+   * this process (the default, which tests that reach into a simulator use).
+   */
+  workerProcesses?: boolean;
+  /** The pool token agents must present; random when omitted. */
+  poolToken?: string;
+  /** Each line a worker process logs (its agent's problems and state changes). */
+  onWorkerOutput?: (workerId: string, line: string) => void;
 }
 
 export interface Stack {
@@ -82,12 +94,21 @@ export interface Stack {
   userKey: string;
   /** Simulators of the workers started with the stack (in order: sim-1, sim-2, …). */
   sims: RunningSim[];
-  /** Every worker started so far, also those added later. */
+  /** Every in-process worker started so far, also those added later. */
   workers: LocalWorker[];
+  /** Every worker process started so far (with `workerProcesses`), also those added later and those that died. */
+  processes: WorkerProcess[];
   /** The pool token agents present. */
   poolToken: string;
   /** Starts one more simulator + agent; resolves once the agent runs (not yet once the pool lists it). */
   addWorker(id: string, sim?: Partial<SimConfig>): Promise<LocalWorker>;
+  /** Starts one more worker process; resolves once the pool has accepted its first heartbeat. */
+  addWorkerProcess(id: string, sim?: Partial<SimConfig>): Promise<WorkerProcess>;
+  /**
+   * Signals every child process group now, synchronously (worker processes, and `wrangler dev`):
+   * for a signal handler that may not live to see `stop()` finish.
+   */
+  signalChildren(signal: NodeJS.Signals): void;
   /** The pool as GET /admin/pool shows it. */
   pool(): Promise<AdminPool>;
   /** Waits until the pool lists these workers as ready. */
@@ -128,9 +149,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stateDir = options.stateDir ?? (await mkdtemp(path.join(tmpdir(), "altiplano-stack-")));
   await mkdir(stateDir, { recursive: true });
   const workers: LocalWorker[] = [];
+  const processes: WorkerProcess[] = [];
   let gateway: RunningGateway | null = null;
   const stop = async (): Promise<void> => {
-    await Promise.all(workers.map((w) => w.kill()));
+    await Promise.all([...workers.map((w) => w.kill()), ...processes.map((p) => p.stop())]);
     await gateway?.stop().catch(() => undefined);
     if (ownsStateDir) await rm(stateDir, { recursive: true, force: true });
   };
@@ -138,7 +160,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   try {
     await applyMigrations(stateDir, options.verbose ?? false);
     const adminKey = options.adminKey ?? `sk-admin-${randomBytes(18).toString("base64url")}`;
-    const poolToken = `pool-${randomBytes(18).toString("base64url")}`;
+    const poolToken = options.poolToken ?? `pool-${randomBytes(18).toString("base64url")}`;
     const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1_000;
     const port = options.port ?? (await freePort());
     const vars: Record<string, string> = {
@@ -202,15 +224,40 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       workers.push(worker);
       return worker;
     };
+    const addWorkerProcess = async (id: string, sim: Partial<SimConfig> = {}): Promise<WorkerProcess> => {
+      const model = sim.model ?? options.sim?.model ?? DEFAULT_MODEL_ID;
+      const worker = await startWorkerProcess({
+        gatewayUrl: url,
+        poolToken,
+        id,
+        model,
+        heartbeatIntervalMs,
+        sim: { ...options.sim, ...sim },
+        onOutput: (line) => options.onWorkerOutput?.(id, line),
+      });
+      processes.push(worker);
+      return worker;
+    };
 
     const simCount = options.sims ?? 2;
+    const initial: { id: string; sim: Partial<SimConfig> }[] = [];
     for (const model of options.models ?? [DEFAULT_MODEL_ID]) {
       // Each model's simulators its own lorem seed, when asked: two models answering the same
       // question (the arena, an evaluation) should not write the same words.
       const seed = options.seedPerModel ? { seed: hashString(model) } : {};
-      for (let i = 0; i < simCount; i++) await addWorker(`sim-${workers.length + 1}`, { model, ...seed });
+      for (let i = 0; i < simCount; i++) initial.push({ id: `sim-${initial.length + 1}`, sim: { model, ...seed } });
     }
-    await waitForReady(workers.map((w) => w.id));
+    if (options.workerProcesses) {
+      // Side by side: each process spends seconds compiling before it listens.
+      const started = await Promise.allSettled(initial.map((w) => addWorkerProcess(w.id, w.sim)));
+      const failed = started.find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
+      // In id order, whichever joined first.
+      processes.sort((a, b) => initial.findIndex((w) => w.id === a.id) - initial.findIndex((w) => w.id === b.id));
+    } else {
+      for (const w of initial) await addWorker(w.id, w.sim);
+    }
+    await waitForReady([...workers.map((w) => w.id), ...processes.map((p) => p.id)]);
 
     const createKey = async (role: "admin" | "user" | "bot", name: string): Promise<string> => {
       const res = await fetch(`${url}/admin/keys`, {
@@ -229,7 +276,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       poolToken,
       sims: workers.map((w) => w.sim),
       workers,
+      processes,
       addWorker,
+      addWorkerProcess,
+      signalChildren: (signal) => {
+        for (const p of processes) p.signal(signal);
+        gateway?.signal?.(signal);
+      },
       pool,
       waitForReady,
       createKey,

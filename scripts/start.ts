@@ -1,8 +1,11 @@
 /**
- * `npm start`: the whole platform on this machine — simulated GPU workers with their agents, the
- * gateway in workerd with local D1 (Miniflare, or wrangler dev with ALTIPLANO_RUNTIME=wrangler) and, when DISCORD_TOKEN is set, the Discord bot with a
- * bot key of its own — then prints the URL and ready keys. State (D1, keys) persists in
- * .altiplano/ between runs; Ctrl-C stops everything.
+ * `npm start`: the whole platform on this machine — simulated GPU workers, each its own
+ * `npm run worker` process (simulator + agent), the gateway in workerd with local D1 (Miniflare,
+ * or wrangler dev with ALTIPLANO_RUNTIME=wrangler) and, when DISCORD_TOKEN is set, the Discord bot
+ * with a bot key of its own — then prints the URL, ready keys, the pool token and the command
+ * that joins one more worker. State (D1, keys, pool token) persists in .altiplano/ between runs,
+ * which one `npm start` at a time may use. A worker that dies is reported, never restarted: it is
+ * a GPU box gone. Ctrl-C, SIGTERM or SIGHUP stops every child process.
  */
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -17,6 +20,9 @@ import { isPoolEntry, ModelEntries } from "../workers/models/model-config.js";
 import { parseVars } from "../workers/vars.js";
 import { gatewayVarsFrom, readDevVars } from "./gateway-vars.js";
 import { startStack, type Stack } from "./stack.js";
+import { lockStateDir, StateDirLocked } from "./state-lock.js";
+import { stopWithNpm } from "../gpu-backend/worker/npm-parent.js";
+import type { WorkerProcess } from "./worker-process.js";
 import { buildWeb } from "../web/build.js";
 
 const StartEnv = z.object({
@@ -72,24 +78,75 @@ function parseJson(text: string, name: string): unknown {
   }
 }
 
+/** What to type to join one more worker to this stack (a real GPU: add --vllm-url). */
+function joinCommand(o: { url: string; poolToken: string; model: string; id: string }): string {
+  return `npm run worker -- --gateway ${o.url} --pool-token ${o.poolToken} --model ${o.model} --id ${o.id}`;
+}
+
+/** Says on the console when a worker process dies while the stack runs; it is not restarted. */
+function reportDeath(worker: WorkerProcess, isStopping: () => boolean): void {
+  void worker.exited.then(({ code, signal }) => {
+    if (isStopping()) return;
+    const how = signal !== null ? `killed by ${signal}` : `exited with code ${code}`;
+    console.log(
+      `\nWorker ${worker.id} (${worker.model}, pid ${worker.pid}) ${how}. It is not restarted: like a GPU box gone, ` +
+        `the pool marks it unhealthy, then gone, and its answers continue on other workers. ` +
+        `Start another with npm run worker (the command above).`,
+    );
+  });
+}
+
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 async function main(): Promise<void> {
   const env = StartEnv.parse(process.env);
   const stateDir = path.resolve(env.ALTIPLANO_STATE_DIR);
   await mkdir(stateDir, { recursive: true });
+  // Whoever reads our output may be gone (a closed terminal, a killed npm): stopping must go on.
+  process.stdout.on("error", () => undefined);
+  process.stderr.on("error", () => undefined);
+  const unlock = lockStateDir(stateDir);
+  process.on("exit", unlock);
+
+  let stack: Stack | null = null;
+  let bot: RunningBot | null = null;
+  let stopping = false;
+  const shutdown = (reason: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\nStopping (${reason})…`);
+    // At once and synchronously: Miniflare's own handler for this signal, which runs next, kills
+    // workerd and exits this process before any await here would resume.
+    stack?.signalChildren("SIGTERM");
+    if (stack === null) process.exit(1);
+    const running = stack;
+    (bot ? bot.stop() : Promise.resolve())
+      .catch(() => undefined)
+      .then(() => running.stop())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+  };
+  // In front of the listeners Miniflare adds when the gateway starts.
+  for (const signal of STOP_SIGNALS) process.prependListener(signal, shutdown);
+  stopWithNpm(() => shutdown("npm, which started this, is gone"));
+
   const adminKey = await readOrCreate(path.join(stateDir, "admin-key"), () => `sk-admin-${randomBytes(18).toString("base64url")}`);
   // Kept, so a restart does not sign everyone out of the web page.
   const sessionSecret = await readOrCreate(path.join(stateDir, "session-secret"), () => randomBytes(32).toString("base64url"));
+  // Kept, so workers joined by hand keep working across restarts.
+  const poolToken = await readOrCreate(path.join(stateDir, "pool-token"), () => `pool-${randomBytes(18).toString("base64url")}`);
   const started = Date.now();
   // The web page's files, which the gateway serves at /.
   await buildWeb();
-  console.log(`Starting Altiplano: ${env.ALTIPLANO_SIMS} simulated GPU workers per pool model and the gateway (workerd via ${process.env.ALTIPLANO_RUNTIME === "wrangler" ? "wrangler dev" : "Miniflare"}, local D1)…`);
+  console.log(`Starting Altiplano: ${env.ALTIPLANO_SIMS} simulated GPU worker processes per pool model and the gateway (workerd via ${process.env.ALTIPLANO_RUNTIME === "wrangler" ? "wrangler dev" : "Miniflare"}, local D1)…`);
   const known = Object.keys(unstable_readConfig({ config: "wrangler.toml" }).vars ?? {});
   const vars = { MODELS: LOCAL_MODELS, ...gatewayVarsFrom({ devVars: await readDevVars(".dev.vars"), env: process.env, knownVars: known }) };
   // The gateway would refuse a bad MODELS on its first request; say so before starting anything.
   const models = parseVars(ModelEntries, parseJson(vars.MODELS, "MODELS"), "MODELS");
   const poolModels = models.filter(isPoolEntry).map((m) => m.id);
   if (poolModels.length === 0) throw new Error("MODELS names no pool model: nothing for the simulated GPU workers to serve.");
-  const stack = await startStack({
+  stack = await startStack({
     vars,
     models: poolModels,
     sims: env.ALTIPLANO_SIMS,
@@ -102,9 +159,11 @@ async function main(): Promise<void> {
     adminKey,
     sessionSecret,
     publicDemo: env.ALTIPLANO_PUBLIC_DEMO,
+    workerProcesses: true,
+    poolToken,
+    onWorkerOutput: (id, line) => console.log(`[${id}] ${line}`),
   });
   const userKey = await keptKey(stack, path.join(stateDir, "user-key"), async () => stack.userKey);
-  let bot: RunningBot | null;
   try {
     bot = await maybeStartBot(stack, stateDir);
   } catch (err) {
@@ -121,32 +180,26 @@ Gateway:   ${stack.url}
 API key:   ${userKey}
 Admin key: ${adminKey}
 Models:    ${models.map((m) => `${m.id} (${isPoolEntry(m) ? "GPU pool" : "provider"})`).join(", ")}
-Workers:   ${stack.workers.map((w) => `${w.id} (${w.model}) ${w.sim.url}`).join(", ")}
+Workers:   ${stack.processes.map((w) => `${w.id} (${w.model}, pid ${w.pid}) ${w.url}`).join(", ")}
+Pool:      npm run pool -- status   (reads the admin key saved in ${env.ALTIPLANO_STATE_DIR}/)
 Discord:   ${bot ? "bot connected" : "off (set DISCORD_TOKEN and DISCORD_APPLICATION_ID to start the bot; see bot/README.md)"}
 
 Try:
 curl -s ${stack.url}/v1/chat/completions -H "Authorization: Bearer ${userKey}" -H "Content-Type: application/json" -d '{"model":"${poolModels[0]}","messages":[{"role":"user","content":"Hello!"}]}'
 
-Press Ctrl-C to stop.`);
+Pool token: ${poolToken}   (saved in ${env.ALTIPLANO_STATE_DIR}/pool-token)
+Join one more simulated GPU worker to this stack (a real GPU: add --vllm-url http://<vLLM host>:8000):
+${joinCommand({ url: stack.url, poolToken, model: poolModels[0]!, id: `sim-${stack.processes.length + 1}` })}
 
-  let stopping = false;
-  const shutdown = (): void => {
-    if (stopping) return;
-    stopping = true;
-    console.log("\nStopping…");
-    (bot ? bot.stop() : Promise.resolve())
-      .catch(() => undefined)
-      .then(() => stack.stop())
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-  };
-  process.on("SIGINT", shutdown);
-  process.on("SIGTERM", shutdown);
+Press Ctrl-C to stop.`);
+  for (const worker of stack.processes) reportDeath(worker, () => stopping);
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof StateDirLocked) {
+    console.error(err.message);
+    process.exit(3);
+  }
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

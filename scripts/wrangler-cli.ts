@@ -89,6 +89,8 @@ export interface RunningGateway {
   /** Base URL, e.g. http://127.0.0.1:8787. */
   url: string;
   stop(): Promise<void>;
+  /** Signals the runtime's processes now, synchronously, when it runs as child processes. */
+  signal?(signal: NodeJS.Signals): void;
 }
 
 async function waitForGateway(url: string, child: ChildProcess, output: () => string): Promise<void> {
@@ -140,5 +142,5 @@ export async function startGatewayWranglerDev(options: {
     await stop();
     throw err;
   }
-  return { url, stop };
+  return { url, stop, signal: (signal) => killGroup(child, signal) };
 }
