@@ -3,7 +3,7 @@
  * the configured REST base, if any), slash commands registered, handlers attached.
  */
 import { Client, Events, GatewayIntentBits, Partials } from "discord.js";
-import { buildCommands } from "./commands.js";
+import { buildCommands } from "../discord/commands.js";
 import type { BotConfig } from "./config.js";
 import type { BotContext } from "./context.js";
 import { GatewayClient } from "./gateway-client.js";

@@ -3,6 +3,7 @@
  * value stops the bot at start with a message naming the variable.
  */
 import { z } from "zod";
+import type { AccessConfig } from "../discord/access.js";
 
 const idList = z
   .string()
@@ -40,13 +41,7 @@ const EnvSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
 });
 
-/** Who may talk to the bot; an empty list means "no restriction" on that dimension. */
-export interface AccessConfig {
-  allowedGuildIds: string[];
-  allowedChannelIds: string[];
-  allowedRoleIds: string[];
-  allowDms: boolean;
-}
+export type { AccessConfig };
 
 /** Everything the bot needs to run. */
 export interface BotConfig {

@@ -10,7 +10,7 @@ import { ConversationListSchema, ConversationSchema, ConversationWithMessagesSch
 import { ErrorBodySchema } from "../wire/openai.js";
 import { ArenaBattleSchema, ArenaBattleWithMessagesSchema, ArenaTurnResultSchema } from "../wire/arena.js";
 import { backoffDelayMs } from "./backoff.js";
-import { GatewayCallError } from "./gateway-error.js";
+import { GatewayCallError } from "../discord/gateway-error.js";
 import { readTurnStream, type TurnEvent } from "./sse-turn.js";
 
 const RETRY_ATTEMPTS = 3;

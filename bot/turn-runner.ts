@@ -5,8 +5,8 @@
  */
 import type { SendableChannels } from "discord.js";
 import type { BotConfig } from "./config.js";
-import type { ConversationKey } from "./conversation-key.js";
-import { errorToWords } from "./errors-to-words.js";
+import type { ConversationKey } from "../discord/conversation-key.js";
+import { errorToWords } from "../discord/errors-to-words.js";
 import type { FeedbackRecorder, ReplyTracking } from "./feedback-recorder.js";
 import type { GatewayClient, TurnStream } from "./gateway-client.js";
 import type { Logger } from "./logger.js";

@@ -13,9 +13,9 @@ import {
   consentStateWords,
   mayConsent,
   threadStarterId,
-} from "../consent.js";
+} from "../../discord/consent.js";
 import type { BotContext } from "../context.js";
-import { conversationKeyFor } from "../conversation-key.js";
+import { conversationKeyFor } from "../../discord/conversation-key.js";
 import { isDm } from "./place.js";
 
 /** Answers never ping anyone: the starter is named, not notified. */

@@ -2,10 +2,23 @@
  * /chat, /reset, /model and /usage; /arena lives in arena.ts, /share-data in share-data.ts.
  */
 import { ChannelType, MessageFlags, type ChatInputCommandInteraction } from "discord.js";
-import { COMMAND_NAMES } from "../commands.js";
+import { COMMAND_NAMES } from "../../discord/commands.js";
 import type { BotContext } from "../context.js";
-import { conversationKeyFor, threadNameFor } from "../conversation-key.js";
-import { usageToWords } from "../usage-words.js";
+import { conversationKeyFor, threadNameFor } from "../../discord/conversation-key.js";
+import {
+  CANT_SEE_CHANNEL_WORDS,
+  MODEL_WHERE_WORDS,
+  RESET_WHERE_WORDS,
+  THREADS_ONLY_IN_TEXT_CHANNELS_WORDS,
+  UNKNOWN_COMMAND_WORDS,
+  modelAlreadyWords,
+  modelListWords,
+  modelSwitchedWords,
+  quotePromptWords,
+  resetWords,
+  unknownModelWords,
+} from "../../discord/command-words.js";
+import { usageToWords } from "../../discord/usage-words.js";
 import { arena } from "./arena.js";
 import { isDm } from "./place.js";
 import { shareData } from "./share-data.js";
@@ -26,14 +39,8 @@ export async function handleCommand(ctx: BotContext, interaction: ChatInputComma
     case COMMAND_NAMES.shareData:
       return shareData(ctx, interaction);
     default:
-      await interaction.reply({ content: "I don't know that command.", flags: MessageFlags.Ephemeral });
+      await interaction.reply({ content: UNKNOWN_COMMAND_WORDS, flags: MessageFlags.Ephemeral });
   }
-}
-
-/** Quotes the prompt so the channel sees what was asked. */
-function quotePrompt(userId: string, prompt: string): string {
-  const quoted = prompt.length > 1800 ? `${prompt.slice(0, 1800)}…` : prompt;
-  return `<@${userId}> asked:\n${quoted.replace(/^/gm, "> ")}`;
 }
 
 async function chat(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> {
@@ -42,10 +49,10 @@ async function chat(ctx: BotContext, interaction: ChatInputCommandInteraction): 
   const channel = interaction.channel;
   const userId = interaction.user.id;
   if (!channel) {
-    await interaction.reply({ content: "I can't see this channel.", flags: MessageFlags.Ephemeral });
+    await interaction.reply({ content: CANT_SEE_CHANNEL_WORDS, flags: MessageFlags.Ephemeral });
     return;
   }
-  await interaction.reply({ content: quotePrompt(userId, prompt), allowedMentions: { parse: [] } });
+  await interaction.reply({ content: quotePromptWords(userId, prompt), allowedMentions: { parse: [] } });
   const dm = isDm(channel);
   if (dm || channel.isThread()) {
     if (!channel.isSendable()) return;
@@ -54,7 +61,7 @@ async function chat(ctx: BotContext, interaction: ChatInputCommandInteraction): 
     return;
   }
   if (channel.type !== ChannelType.GuildText && channel.type !== ChannelType.GuildAnnouncement) {
-    await interaction.followUp({ content: "I can only start threads in text channels.", flags: MessageFlags.Ephemeral });
+    await interaction.followUp({ content: THREADS_ONLY_IN_TEXT_CHANNELS_WORDS, flags: MessageFlags.Ephemeral });
     return;
   }
   const reply = await interaction.fetchReply();
@@ -66,10 +73,7 @@ async function chat(ctx: BotContext, interaction: ChatInputCommandInteraction): 
 async function reset(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> {
   const channel = interaction.channel;
   if (!channel || !(isDm(channel) || channel.isThread())) {
-    await interaction.reply({
-      content: "Use /reset inside one of my threads or in our DM. In a channel, mention me or use /chat to start a fresh thread.",
-      flags: MessageFlags.Ephemeral,
-    });
+    await interaction.reply({ content: RESET_WHERE_WORDS, flags: MessageFlags.Ephemeral });
     return;
   }
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
@@ -77,9 +81,7 @@ async function reset(ctx: BotContext, interaction: ChatInputCommandInteraction):
   const key = conversationKeyFor({ channelId: channel.id, isDm: isDm(channel), userId: interaction.user.id });
   const existing = await ctx.gateway.findConversation({ externalId: key.externalId, user: key.owner });
   if (existing) await ctx.gateway.deleteConversation(existing.id, key.owner);
-  await interaction.editReply(
-    existing ? "Done: I've forgotten this conversation. Your next message starts a fresh one." : "There was nothing to forget here yet.",
-  );
+  await interaction.editReply(resetWords(existing !== null));
 }
 
 async function model(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> {
@@ -91,20 +93,19 @@ async function model(ctx: BotContext, interaction: ChatInputCommandInteraction):
   const key = channel && inConversationPlace ? conversationKeyFor({ channelId: channel.id, isDm: isDm(channel), userId: interaction.user.id }) : null;
   const current = key ? await ctx.gateway.findConversation({ externalId: key.externalId, user: key.owner }) : null;
   if (!wanted) {
-    const list = models.map((m) => `• \`${m}\`${current?.model === m ? " (this conversation)" : ""}`).join("\n");
-    await interaction.editReply(`Models available:\n${list || "(none right now)"}\n-# Switch with /model name:<model>; in a channel, /chat has a model option.`);
+    await interaction.editReply(modelListWords(models, current?.model ?? null));
     return;
   }
   if (!models.includes(wanted)) {
-    await interaction.editReply(`I don't know the model \`${wanted}\`. Available: ${models.map((m) => `\`${m}\``).join(", ") || "none right now"}.`);
+    await interaction.editReply(unknownModelWords(wanted, models));
     return;
   }
   if (!key) {
-    await interaction.editReply("Use /model inside one of my threads or in our DM, or start a thread with `/chat model:<model>`.");
+    await interaction.editReply(MODEL_WHERE_WORDS);
     return;
   }
   if (current?.model === wanted) {
-    await interaction.editReply(`This conversation already uses \`${wanted}\`.`);
+    await interaction.editReply(modelAlreadyWords(wanted));
     return;
   }
   // The gateway fixes a conversation's model at creation: switching starts a fresh conversation,
@@ -119,7 +120,7 @@ async function model(ctx: BotContext, interaction: ChatInputCommandInteraction):
     ...(ctx.config.systemPrompt ? { system_prompt: ctx.config.systemPrompt } : {}),
     metadata: { source: "discord", channel_id: channel?.id ?? "" },
   });
-  await interaction.editReply(`Switched to \`${wanted}\`. ${current ? "This starts a fresh conversation here." : ""}`.trim());
+  await interaction.editReply(modelSwitchedWords(wanted, current !== null));
 }
 
 async function usage(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> {

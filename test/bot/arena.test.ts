@@ -6,11 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../../scripts/stack.js";
-import { decodeVoteId, type ArenaVoteButton } from "../../bot/arena-view.js";
+import { decodeVoteId, type ArenaVoteButton } from "../../discord/arena-view.js";
 import { startBot, type RunningBot } from "../../bot/bot.js";
 import { parseBotEnv } from "../../bot/config.js";
 import { GatewayClient } from "../../bot/gateway-client.js";
-import { GatewayCallError } from "../../bot/gateway-error.js";
+import { GatewayCallError } from "../../discord/gateway-error.js";
 import type { Logger } from "../../bot/logger.js";
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from "../fake-discord/index.js";
 

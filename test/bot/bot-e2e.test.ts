@@ -9,7 +9,7 @@ import { startBot, type RunningBot } from "../../bot/bot.js";
 import { parseBotEnv, type BotConfig } from "../../bot/config.js";
 import { GatewayClient } from "../../bot/gateway-client.js";
 import type { Logger } from "../../bot/logger.js";
-import { openFenceAtEnd } from "../../bot/split-message.js";
+import { openFenceAtEnd } from "../../discord/split-message.js";
 import { BUTTON_IDS } from "../../bot/stream-renderer.js";
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from "../fake-discord/index.js";
 import { waitFor } from "../support/wait.js";

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { GatewayClient } from "../../bot/gateway-client.js";
-import { GatewayCallError } from "../../bot/gateway-error.js";
+import { GatewayCallError } from "../../discord/gateway-error.js";
 import type { TurnEvent } from "../../bot/sse-turn.js";
 
 type Script = Array<Response | Error>;

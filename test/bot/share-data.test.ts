@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../../scripts/stack.js";
 import { startBot, type RunningBot } from "../../bot/bot.js";
 import { parseBotEnv } from "../../bot/config.js";
-import { CONSENT_NOTHING_YET_WORDS, CONSENT_WHERE_WORDS, mayConsent, threadStarterId, type ConsentActor } from "../../bot/consent.js";
+import { CONSENT_NOTHING_YET_WORDS, CONSENT_WHERE_WORDS, mayConsent, threadStarterId, type ConsentActor } from "../../discord/consent.js";
 import { GatewayClient } from "../../bot/gateway-client.js";
 import type { Logger } from "../../bot/logger.js";
 import { startFakeDiscord, type FakeDiscord, type FakeMessage, type FakeUser } from "../fake-discord/index.js";
