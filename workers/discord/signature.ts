@@ -40,7 +40,7 @@ export async function verifyDiscordSignature(args: {
   publicKey: CryptoKey;
   signatureHex: string | null;
   timestamp: string | null;
-  body: Uint8Array<ArrayBuffer>;
+  body: Uint8Array;
   nowSeconds: number;
   maxAgeSeconds?: number;
 }): Promise<SignatureCheck> {
