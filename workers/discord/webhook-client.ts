@@ -40,8 +40,16 @@ export interface WebhookClientOptions {
   now?: () => number;
 }
 
+/**
+ * The job starts as soon as the deferred answer is sent, and may call before Discord has made the
+ * "thinking…" message from it: a 404 in this first while means "not yet", and is asked again.
+ */
+const NOT_YET_GRACE_MS = 5_000;
+const NOT_YET_RETRY_MS = 100;
+
 /** One interaction's webhook. */
 export class InteractionWebhook {
+  readonly #createdAtMs: number;
   readonly #o: Required<Omit<WebhookClientOptions, "onRateLimited">> & Pick<WebhookClientOptions, "onRateLimited">;
 
   constructor(options: WebhookClientOptions) {
@@ -51,6 +59,7 @@ export class InteractionWebhook {
       now: () => Date.now(),
       ...options,
     };
+    this.#createdAtMs = this.#o.now();
   }
 
   get expiresAtMs(): number {
@@ -64,6 +73,7 @@ export class InteractionWebhook {
       const res = await this.#o.fetch(url);
       if (res.ok) return MessageIdBody.parse(await res.json()).id;
       const text = await res.text().catch(() => "");
+      if (await this.#notYet(res.status)) continue;
       if (res.status !== 429) throw new WebhookError(`Discord answered ${res.status} to GET @original: ${text.slice(0, 200)}`, res.status);
       await this.#waitOut(retryAfterMs(text, res.headers.get("retry-after")));
     }
@@ -92,9 +102,17 @@ export class InteractionWebhook {
       const res = await this.#o.fetch(url, { method, headers: { "content-type": "application/json" }, body });
       if (res.ok) return MessageIdBody.parse(await res.json()).id;
       const text = await res.text().catch(() => "");
+      if (await this.#notYet(res.status)) continue;
       if (res.status !== 429) throw new WebhookError(`Discord answered ${res.status} to ${method} ${suffix}: ${text.slice(0, 200)}`, res.status);
       await this.#waitOut(retryAfterMs(text, res.headers.get("retry-after")));
     }
+  }
+
+  /** A 404 early in the job (see NOT_YET_GRACE_MS): waits a moment and says to ask again. */
+  async #notYet(status: number): Promise<boolean> {
+    if (status !== 404 || this.#o.now() - this.#createdAtMs >= NOT_YET_GRACE_MS) return false;
+    await this.#o.sleep(NOT_YET_RETRY_MS);
+    return true;
   }
 
   async #waitOut(waitMs: number): Promise<void> {
