@@ -39,6 +39,9 @@ const EnvSchema = z.object({
   ALTIPLANO_MAX_TOKENS: z.coerce.number().int().min(1).max(32_768).optional(),
   ALTIPLANO_SYSTEM_PROMPT: z.string().max(32_000).optional(),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  BOT_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  BOT_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  DISCORD_REST_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(50),
 });
 
 export type { AccessConfig };
@@ -62,6 +65,10 @@ export interface BotConfig {
   systemPrompt?: string;
   /** On shutdown, how long in-flight replies may keep streaming before they are stopped. */
   shutdownGraceMs: number;
+  /** Where /health and /metrics listen; undefined: not served. Port 0 picks a free port. */
+  metrics?: { host: string; port: number };
+  /** discord.js' global request budget: Discord allows 50 a second per bot unless it raised the bot's limit. */
+  discordRequestsPerSecond: number;
 }
 
 /** Parses the environment into a BotConfig, or throws an Error listing every bad variable. */
@@ -89,5 +96,7 @@ export function parseBotEnv(env: Record<string, string | undefined>): BotConfig 
     maxTokens: e.ALTIPLANO_MAX_TOKENS,
     systemPrompt: e.ALTIPLANO_SYSTEM_PROMPT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    ...(e.BOT_METRICS_PORT !== undefined ? { metrics: { host: e.BOT_METRICS_HOST, port: e.BOT_METRICS_PORT } } : {}),
+    discordRequestsPerSecond: e.DISCORD_REST_REQUESTS_PER_SECOND,
   };
 }
