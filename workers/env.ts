@@ -22,6 +22,10 @@ export interface Env {
   DISCORD_EDIT_INTERVAL_MS?: string;
   DISCORD_MAX_TOKENS?: string;
   DISCORD_SYSTEM_PROMPT?: string;
+  DISCORD_ALLOWED_GUILDS?: string;
+  DISCORD_ALLOWED_CHANNELS?: string;
+  DISCORD_ALLOWED_ROLES?: string;
+  DISCORD_ALLOW_DMS?: string;
   /** JSON list of served models (see workers/config.ts). */
   MODELS: string;
   /** Bootstrap admin key (secret). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commandOf, InteractionSchema, isEphemeral, placeOf, userIdOf, type Interaction } from "../../workers/discord/interaction.js";
+import { accessContextOf, commandOf, InteractionSchema, isEphemeral, placeOf, userIdOf, type Interaction } from "../../workers/discord/interaction.js";
 import { retryAfterMs } from "../../workers/discord/webhook-client.js";
 
 /** The pure parts of the interactions endpoint, by table: where a command was run, what it asks, and 429 waits. */
@@ -58,6 +58,16 @@ describe("userIdOf", () => {
     { name: "neither", extra: {}, id: null },
   ])("$name", ({ extra, id }) => {
     expect(userIdOf(parse(extra))).toBe(id);
+  });
+});
+
+describe("accessContextOf", () => {
+  it.each([
+    { name: "a thread counts as its parent channel too", extra: { guild_id: "9", channel: { id: "5", type: 11, parent_id: "4" }, member: { user: { id: "7" }, roles: ["3"] } }, ctx: { guildId: "9", channelIds: ["5", "4"], roleIds: ["3"] } },
+    { name: "a channel without a parent", extra: { guild_id: "9", channel: { id: "5", type: 0, parent_id: null }, member: { user: { id: "7" } } }, ctx: { guildId: "9", channelIds: ["5"], roleIds: [] } },
+    { name: "a DM has no guild", extra: { channel_id: "5", user: { id: "7" } }, ctx: { guildId: null, channelIds: ["5"], roleIds: [] } },
+  ])("$name", ({ extra, ctx }) => {
+    expect(accessContextOf(parse(extra))).toEqual(ctx);
   });
 });
 

@@ -97,6 +97,20 @@ describe("POST /discord/interactions", async () => {
     });
   });
 
+  it("applies the bot's access settings: another guild, a channel not listed, DMs off", async () => {
+    const run = async (extra: Partial<Env>, payload: unknown) => {
+      const req = await signed(key, payload);
+      return (await (await post({ ...vars, ...extra }, req.body, req.headers)).json()) as { type: number; data?: { content: string; flags: number } };
+    };
+    expect(await run({ DISCORD_ALLOWED_GUILDS: "1,2" }, command("usage"))).toMatchObject({ type: 4, data: { content: "I'm not enabled on this server.", flags: 64 } });
+    const otherChannel = await run({ DISCORD_ALLOWED_CHANNELS: "999" }, command("usage"));
+    expect(otherChannel.data?.content).toMatch(/^I'm not enabled in this channel/);
+    const dm = { ...command("usage", {}, { id: "300000000000000002", type: 1 }), guild_id: undefined, member: undefined, user: { id: "600000000000000001" } };
+    expect((await run({ DISCORD_ALLOW_DMS: "false" }, dm)).data?.content).toBe("I don't answer direct messages here. Mention me in a server channel instead.");
+    // Allowed: the command goes on to its own answer (here /reset's, outside a thread).
+    expect((await run({ DISCORD_ALLOWED_CHANNELS: "300000000000000001", DISCORD_ALLOWED_GUILDS: "500000000000000001" }, command("reset"))).data?.content).toMatch(/^Use \/reset inside/);
+  });
+
   it("answers an unknown command with the bot's words", async () => {
     const req = await signed(key, command("dance"));
     const body = (await (await post(vars, req.body, req.headers)).json()) as { type: number; data: { content: string } };

@@ -4,10 +4,13 @@
  * DISCORD_PUBLIC_KEY is set; on but incomplete is a configuration error the endpoint reports.
  */
 import { z } from "zod";
+import type { AccessConfig } from "../../discord/access.js";
 import type { Env } from "../env.js";
 import { intVar, oncePerEnv, parseVars } from "../vars.js";
 
 const optionalText = z.string().optional().transform((s) => (s === undefined || s.trim() === "" ? null : s.trim()));
+
+const idList = z.string().optional().transform((s) => (s ?? "").split(",").map((x) => x.trim()).filter((x) => x !== ""));
 
 const DiscordConfigSchema = z.object({
   /** The application's public key from the developer portal (64 hex characters). Empty = off. */
@@ -24,6 +27,11 @@ const DiscordConfigSchema = z.object({
   DISCORD_MAX_TOKENS: intVar(0),
   /** A system prompt for new conversations; empty = the model's own. */
   DISCORD_SYSTEM_PROMPT: optionalText,
+  /** Where members may use the commands: the bot process's settings, same names and meaning (empty list = anywhere). */
+  DISCORD_ALLOWED_GUILDS: idList,
+  DISCORD_ALLOWED_CHANNELS: idList,
+  DISCORD_ALLOWED_ROLES: idList,
+  DISCORD_ALLOW_DMS: z.enum(["true", "false", "1", "0", "yes", "no", "on", "off"]).optional().transform((v) => v === undefined || ["true", "1", "yes", "on"].includes(v)),
 });
 
 export interface DiscordConfig {
@@ -34,6 +42,7 @@ export interface DiscordConfig {
   editIntervalMs: number;
   maxTokens: number | null;
   systemPrompt: string | null;
+  access: AccessConfig;
 }
 
 export type DiscordConfigState = { kind: "off" } | { kind: "incomplete"; missing: string[] } | { kind: "on"; config: DiscordConfig };
@@ -56,6 +65,12 @@ export const getDiscordConfig = oncePerEnv((env: Env): DiscordConfigState => {
       editIntervalMs: v.DISCORD_EDIT_INTERVAL_MS,
       maxTokens: v.DISCORD_MAX_TOKENS === 0 ? null : v.DISCORD_MAX_TOKENS,
       systemPrompt: v.DISCORD_SYSTEM_PROMPT,
+      access: {
+        allowedGuildIds: v.DISCORD_ALLOWED_GUILDS,
+        allowedChannelIds: v.DISCORD_ALLOWED_CHANNELS,
+        allowedRoleIds: v.DISCORD_ALLOWED_ROLES,
+        allowDms: v.DISCORD_ALLOW_DMS,
+      },
     },
   };
 });

@@ -3,6 +3,7 @@
  * malformed body never reaches a command), and the job a command becomes. Pure.
  */
 import { z } from "zod";
+import type { AccessContext } from "../../discord/access.js";
 
 /** Interaction types (discord-api-types' InteractionType values). */
 export const INTERACTION = { ping: 1, command: 2, component: 3 } as const;
@@ -22,8 +23,8 @@ export const InteractionSchema = z.looseObject({
   token: z.string().min(1).max(1000).optional(),
   guild_id: Snowflake.optional(),
   channel_id: Snowflake.optional(),
-  channel: z.looseObject({ id: Snowflake, type: z.number().int() }).optional(),
-  member: z.looseObject({ user: UserRef }).optional(),
+  channel: z.looseObject({ id: Snowflake, type: z.number().int(), parent_id: Snowflake.nullish() }).optional(),
+  member: z.looseObject({ user: UserRef, roles: z.array(Snowflake).optional() }).optional(),
   user: UserRef.optional(),
   data: z.looseObject({ name: z.string().optional(), options: z.array(CommandOption).optional(), custom_id: z.string().optional() }).optional(),
   message: z.looseObject({ id: Snowflake }).optional(),
@@ -57,6 +58,17 @@ export const InteractionJob = z.object({
   command: JobCommand,
 });
 export type InteractionJob = z.infer<typeof InteractionJob>;
+
+/** Where an interaction came from, for the access rules: a thread counts as its parent channel too. */
+export function accessContextOf(i: Interaction): AccessContext {
+  const channelId = i.channel?.id ?? i.channel_id;
+  const parentId = i.channel?.parent_id;
+  return {
+    guildId: i.guild_id ?? null,
+    channelIds: [channelId, parentId].filter((id): id is string => typeof id === "string"),
+    roleIds: i.member?.roles ?? [],
+  };
+}
 
 /** The member's user id, wherever the interaction carries it (member in guilds, user in DMs). */
 export function userIdOf(i: Interaction): string | null {

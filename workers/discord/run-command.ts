@@ -4,6 +4,7 @@
  * interaction's original message and posting follow-ups.
  */
 import { revealWords, viewArenaPost, voteButtons } from "../../discord/arena-view.js";
+import { MODEL_WHERE_WORDS, modelAlreadyWords, modelListWords, modelSwitchedWords, resetWords, unknownModelWords } from "../../discord/command-words.js";
 import { conversationKeyFor, type ConversationKey } from "../../discord/conversation-key.js";
 import { errorToWords } from "../../discord/errors-to-words.js";
 import { usageToWords } from "../../discord/usage-words.js";
@@ -37,7 +38,8 @@ export async function runCommand(deps: CommandDeps, job: InteractionJob): Promis
       case "model":
         return await model(deps, job, job.command.wanted);
       case "usage":
-        return await deps.webhook.editOriginal({ content: usageToWords(await deps.gateway.usage(job.userId)) }).then(() => undefined);
+        await deps.webhook.editOriginal({ content: usageToWords(await deps.gateway.usage(job.userId)) });
+        return;
       case "arena":
         return await arena(deps, job, job.command.question);
     }
@@ -94,9 +96,7 @@ async function reset(deps: CommandDeps, job: InteractionJob): Promise<void> {
   const key = placeKey(job)!;
   const existing = await deps.gateway.findConversation({ externalId: key.externalId, user: key.owner });
   if (existing) await deps.gateway.deleteConversation(existing.id, key.owner);
-  await deps.webhook.editOriginal({
-    content: existing ? "Done: I've forgotten this conversation. Your next message starts a fresh one." : "There was nothing to forget here yet.",
-  });
+  await deps.webhook.editOriginal({ content: resetWords(existing !== null) });
 }
 
 async function model(deps: CommandDeps, job: InteractionJob, wanted: string | null): Promise<void> {
@@ -106,20 +106,19 @@ async function model(deps: CommandDeps, job: InteractionJob, wanted: string | nu
   const current = key ? await gateway.findConversation({ externalId: key.externalId, user: key.owner }) : null;
   const say = (content: string) => webhook.editOriginal({ content });
   if (!wanted) {
-    const list = models.map((m) => `• \`${m}\`${current?.model === m ? " (this conversation)" : ""}`).join("\n");
-    await say(`Models available:\n${list || "(none right now)"}\n-# Switch with /model name:<model>; in a channel, /chat has a model option.`);
+    await say(modelListWords(models, current?.model ?? null));
     return;
   }
   if (!models.includes(wanted)) {
-    await say(`I don't know the model \`${wanted}\`. Available: ${models.map((m) => `\`${m}\``).join(", ") || "none right now"}.`);
+    await say(unknownModelWords(wanted, models));
     return;
   }
   if (!key) {
-    await say("Use /model inside one of my threads or in our DM, or start a thread with `/chat model:<model>`.");
+    await say(MODEL_WHERE_WORDS);
     return;
   }
   if (current?.model === wanted) {
-    await say(`This conversation already uses \`${wanted}\`.`);
+    await say(modelAlreadyWords(wanted));
     return;
   }
   // As in the bot: a conversation's model is fixed at creation, so switching starts a fresh one
@@ -133,7 +132,7 @@ async function model(deps: CommandDeps, job: InteractionJob, wanted: string | nu
     ...(config.systemPrompt ? { system_prompt: config.systemPrompt } : {}),
     metadata: { source: "discord", channel_id: job.channelId },
   });
-  await say(`Switched to \`${wanted}\`. ${current ? "This starts a fresh conversation here." : ""}`.trim());
+  await say(modelSwitchedWords(wanted, current !== null));
 }
 
 /** The vote buttons as a Discord action row (styles: primary for A and B, secondary for the rest). */

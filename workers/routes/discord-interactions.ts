@@ -8,14 +8,16 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { decodeVoteId } from "../../discord/arena-view.js";
+import { accessDeniedWords, decideAccess } from "../../discord/access.js";
+import { decodeVoteId, voteRefusedWords } from "../../discord/arena-view.js";
+import { RESET_WHERE_WORDS, UNKNOWN_COMMAND_WORDS } from "../../discord/command-words.js";
 import { errorToWords } from "../../discord/errors-to-words.js";
 import { GatewayCallError } from "../../discord/gateway-error.js";
 import type { AppEnv } from "../app-env.js";
 import { botKeyCaller } from "../discord/bot-key-caller.js";
 import { getDiscordConfig, type DiscordConfig } from "../discord/discord-config.js";
 import { InProcessGateway } from "../discord/in-process-gateway.js";
-import { commandOf, EPHEMERAL, INTERACTION, InteractionSchema, isEphemeral, placeOf, RESPONSE, userIdOf, type Interaction } from "../discord/interaction.js";
+import { accessContextOf, commandOf, EPHEMERAL, INTERACTION, InteractionSchema, isEphemeral, placeOf, RESPONSE, userIdOf, type Interaction } from "../discord/interaction.js";
 import { revealedMessage } from "../discord/run-command.js";
 import { importPublicKey, verifyDiscordSignature } from "../discord/signature.js";
 import { GatewayError, invalidRequest, notFound } from "../errors.js";
@@ -65,6 +67,9 @@ export const discordInteractionsRoutes = new Hono<AppEnv>().post("/", async (c) 
   if (!parsed.success) throw invalidRequest("The body is not a Discord interaction.", null, "invalid_interaction");
   const interaction = parsed.data;
   if (interaction.type === INTERACTION.ping) return c.json({ type: RESPONSE.pong });
+  // Where the bot may answer and for whom: the bot process's DISCORD_ALLOWED_* settings, read the same way.
+  const access = decideAccess(config.access, accessContextOf(interaction));
+  if (!access.allowed) return c.json(ephemeral(accessDeniedWords(access.reason)));
   if (interaction.type === INTERACTION.command) return c.json(await acceptCommand(c, interaction));
   if (interaction.type === INTERACTION.component) return c.json(await answerVote(c, config, interaction));
   throw invalidRequest(`Interaction type ${interaction.type} is not handled here.`, "type", "unsupported_interaction");
@@ -76,10 +81,10 @@ async function acceptCommand(c: Context<AppEnv>, i: Interaction): Promise<object
   const channelId = i.channel?.id ?? i.channel_id;
   if (!i.id || !i.token || !userId || !channelId) throw invalidRequest("The interaction lacks its id, token, user or channel.", null, "invalid_interaction");
   const command = commandOf(i);
-  if (command === null) return ephemeral("I don't know that command.");
+  if (command === null) return ephemeral(UNKNOWN_COMMAND_WORDS);
   const place = placeOf(i);
   if (command.name === "reset" && place === "channel") {
-    return ephemeral("Use /reset inside one of my threads or in our DM. In a channel, mention me or use /chat to start a fresh thread.");
+    return ephemeral(RESET_WHERE_WORDS);
   }
   const stub = c.env.DISCORD_JOBS.get(c.env.DISCORD_JOBS.idFromName(i.id));
   await stub.enqueue({ interactionId: i.id, token: i.token, receivedAtMs: Date.now(), userId, channelId, place, command });
@@ -92,7 +97,7 @@ async function answerVote(c: Context<AppEnv>, config: DiscordConfig, i: Interact
   const userId = userIdOf(i);
   if (!button || !userId) return ephemeral("That button is not mine to answer.");
   if (userId !== button.askerId) {
-    return ephemeral(`Only <@${button.askerId}> can vote on this battle: it's their question. Ask your own with \`/arena\`.`);
+    return ephemeral(voteRefusedWords(button.askerId));
   }
   const caller = await botKeyCaller(c.env, config.keyId);
   if (!caller) return ephemeral("I'm not allowed to use the chat service right now. Please tell the server admins.");
