@@ -8,6 +8,7 @@
 import { MessageFlags } from "discord-api-types/v10";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCommands } from "../../discord/commands.js";
+import { CONSENT_NOTHING_YET_WORDS, consentChangedWords, consentRefusedWords, consentStateWords } from "../../discord/consent.js";
 import { errorToWords } from "../../discord/errors-to-words.js";
 import { GatewayCallError } from "../../discord/gateway-error.js";
 import { PUBLIC_DEMO_KEY_ID, startStack, type Stack } from "../../scripts/stack.js";
@@ -191,6 +192,27 @@ describe("Discord HTTP interactions through the gateway", () => {
     const revealed = fake.state.messages.get(voteMessage.id)!;
     expect(revealed.content).toMatch(/^Model A was `vicuna-(13|7)b-v1\.5`, Model B was `vicuna-(13|7)b-v1\.5` — you voted “A is better”\.$/);
     expect(revealed.components).toEqual([]);
+  });
+
+  it("/share-data shows and sets a DM's consent for its member; in a thread only Manage Server may change it", async () => {
+    const user = fake.addUser({ username: "kiri", permissions: "0" });
+    const dm = fake.dmChannelFor(user.id);
+    const [nothing] = await finished((await command("share-data", dm.id, user.id)).interaction);
+    expect(nothing!.content).toBe(CONSENT_NOTHING_YET_WORDS);
+    await finished((await command("chat", dm.id, user.id, { prompt: "hello" })).interaction);
+    const [on] = await finished((await command("share-data", dm.id, user.id, { consent: "on" })).interaction);
+    expect(fake.state.isEphemeral(on!)).toBe(true);
+    expect(on!.content).toBe(consentChangedWords({ isDm: true, consent: true, changed: true }));
+    const [shown] = await finished((await command("share-data", dm.id, user.id)).interaction);
+    expect(shown!.content).toBe(consentStateWords({ isDm: true, consent: true, ownerId: null }));
+
+    const thread = fake.state.startThread({ parentId: fake.generalChannelId, messageId: null, name: "consent", ownerId: user.id });
+    await finished((await command("chat", thread.id, user.id, { prompt: "hello thread" })).interaction);
+    const [refused] = await finished((await command("share-data", thread.id, user.id, { consent: "on" })).interaction);
+    expect(refused!.content).toBe(consentRefusedWords(null));
+    const moderator = fake.addUser({ username: "mod", permissions: String(1 << 5) });
+    const [allowed] = await finished((await command("share-data", thread.id, moderator.id, { consent: "on" })).interaction);
+    expect(allowed!.content).toBe(consentChangedWords({ isDm: false, consent: true, changed: true }));
   });
 
   it("edits a failed turn into the bot's words for the failure", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { accessContextOf, commandOf, InteractionSchema, isEphemeral, placeOf, userIdOf, type Interaction } from "../../workers/discord/interaction.js";
+import { accessContextOf, commandOf, hasManageGuild, InteractionSchema, isEphemeral, placeOf, userIdOf, type Interaction } from "../../workers/discord/interaction.js";
 import { retryAfterMs } from "../../workers/discord/webhook-client.js";
 
 /** The pure parts of the interactions endpoint, by table: where a command was run, what it asks, and 429 waits. */
@@ -34,7 +34,9 @@ describe("commandOf", () => {
     { name: "model, switching", i: cmd("model", [{ name: "name", value: "m" }]), expected: { name: "model", wanted: "m" } },
     { name: "usage", i: cmd("usage"), expected: { name: "usage" } },
     { name: "arena", i: cmd("arena", [{ name: "question", value: "q" }]), expected: { name: "arena", question: "q" } },
-    { name: "share-data (bot process only)", i: cmd("share-data"), expected: null },
+    { name: "share-data, showing", i: cmd("share-data"), expected: { name: "share-data", consent: null, hasManageGuild: false } },
+    { name: "share-data on", i: cmd("share-data", [{ name: "consent", value: "on" }]), expected: { name: "share-data", consent: true, hasManageGuild: false } },
+    { name: "share-data off", i: cmd("share-data", [{ name: "consent", value: "off" }]), expected: { name: "share-data", consent: false, hasManageGuild: false } },
     { name: "unknown", i: cmd("dance"), expected: null },
   ])("$name", ({ i, expected }) => {
     expect(commandOf(i)).toEqual(expected);
@@ -46,8 +48,23 @@ describe("commandOf", () => {
     [{ name: "reset" }, true],
     [{ name: "model", wanted: null }, true],
     [{ name: "usage" }, true],
+    [{ name: "share-data", consent: null, hasManageGuild: false }, true],
   ] as const)("isEphemeral(%j) = %s", (command, expected) => {
     expect(isEphemeral(command)).toBe(expected);
+  });
+});
+
+describe("hasManageGuild", () => {
+  const withPermissions = (permissions?: string) => parse({ member: { user: { id: "7" }, ...(permissions === undefined ? {} : { permissions }) } });
+  it.each([
+    { name: "Manage Server (0x20)", permissions: "32", expected: true },
+    { name: "Administrator (0x8) implies it", permissions: "8", expected: true },
+    { name: "many permissions without either", permissions: String((1n << 40n) | 0x400n | 0x800n), expected: false },
+    { name: "a high bit next to Manage Server", permissions: String((1n << 50n) | 32n), expected: true },
+    { name: "none", permissions: "0", expected: false },
+    { name: "no permissions sent (a DM)", permissions: undefined, expected: false },
+  ])("$name", ({ permissions, expected }) => {
+    expect(hasManageGuild(withPermissions(permissions))).toBe(expected);
   });
 });
 

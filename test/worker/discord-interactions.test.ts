@@ -1,5 +1,6 @@
 import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { CONSENT_WHERE_WORDS } from "../../discord/consent.js";
 import type { Env } from "../../workers/env.js";
 import app from "../../workers/index.js";
 import { BASE, expectOpenAIError, seedKey } from "./helpers.js";
@@ -109,6 +110,12 @@ describe("POST /discord/interactions", async () => {
     expect((await run({ DISCORD_ALLOW_DMS: "false" }, dm)).data?.content).toBe("I don't answer direct messages here. Mention me in a server channel instead.");
     // Allowed: the command goes on to its own answer (here /reset's, outside a thread).
     expect((await run({ DISCORD_ALLOWED_CHANNELS: "300000000000000001", DISCORD_ALLOWED_GUILDS: "500000000000000001" }, command("reset"))).data?.content).toMatch(/^Use \/reset inside/);
+  });
+
+  it("answers /share-data outside a thread or DM at once with the bot's words", async () => {
+    const req = await signed(key, command("share-data"));
+    const body = (await (await post(vars, req.body, req.headers)).json()) as { type: number; data: { content: string; flags: number } };
+    expect(body).toEqual({ type: 4, data: { content: CONSENT_WHERE_WORDS, flags: 64, allowed_mentions: { parse: [] } } });
   });
 
   it("answers an unknown command with the bot's words", async () => {

@@ -97,6 +97,12 @@ export class InProcessGateway {
     }
   }
 
+  /** Gives (true) or withdraws (false) consent to export the conversation as training data. */
+  async setTrainingConsent(args: { conversationId: string; consent: boolean; user?: string | undefined }): Promise<Conversation> {
+    const body = { training_consent: args.consent, ...(args.user ? { user: args.user } : {}) };
+    return ConversationSchema.parse(await (await this.#call("POST", `/v1/conversations/${encodeURIComponent(args.conversationId)}`, body)).json());
+  }
+
   /** Sends a user message and returns the streamed reply; waits out a busy conversation like the bot. */
   async sendTurn(args: { conversationId: string; body: TurnBody; signal: AbortSignal }): Promise<TurnResponse> {
     const path = `/v1/conversations/${encodeURIComponent(args.conversationId)}/messages`;

@@ -24,7 +24,7 @@ export const InteractionSchema = z.looseObject({
   guild_id: Snowflake.optional(),
   channel_id: Snowflake.optional(),
   channel: z.looseObject({ id: Snowflake, type: z.number().int(), parent_id: Snowflake.nullish() }).optional(),
-  member: z.looseObject({ user: UserRef, roles: z.array(Snowflake).optional() }).optional(),
+  member: z.looseObject({ user: UserRef, roles: z.array(Snowflake).optional(), permissions: z.string().regex(/^\d{1,30}$/).optional() }).optional(),
   user: UserRef.optional(),
   data: z.looseObject({ name: z.string().optional(), options: z.array(CommandOption).optional(), custom_id: z.string().optional() }).optional(),
   message: z.looseObject({ id: Snowflake }).optional(),
@@ -42,6 +42,8 @@ export const JobCommand = z.discriminatedUnion("name", [
   z.object({ name: z.literal("model"), wanted: z.string().nullable() }),
   z.object({ name: z.literal("usage") }),
   z.object({ name: z.literal("arena"), question: z.string() }),
+  /** `consent`: null to show the state; `hasManageGuild` from the member's permissions in the interaction. */
+  z.object({ name: z.literal("share-data"), consent: z.boolean().nullable(), hasManageGuild: z.boolean() }),
 ]);
 export type JobCommand = z.infer<typeof JobCommand>;
 
@@ -104,12 +106,26 @@ export function commandOf(i: Interaction): JobCommand | null {
       const question = option(i, "question");
       return question === null ? null : { name: "arena", question };
     }
+    case "share-data": {
+      const consent = option(i, "consent");
+      return { name: "share-data", consent: consent === null ? null : consent === "on", hasManageGuild: hasManageGuild(i) };
+    }
     default:
       return null;
   }
 }
 
+/** Discord's Administrator and Manage Server permission bits (Administrator implies every permission). */
+const ADMINISTRATOR = 1n << 3n;
+const MANAGE_GUILD = 1n << 5n;
+
+/** Whether the member has Manage Server here (Discord sends the member's permissions with each interaction). */
+export function hasManageGuild(i: Interaction): boolean {
+  const permissions = i.member?.permissions;
+  return permissions !== undefined && (BigInt(permissions) & (ADMINISTRATOR | MANAGE_GUILD)) !== 0n;
+}
+
 /** Commands whose answer only the member sees, as in the bot process. */
 export function isEphemeral(command: JobCommand): boolean {
-  return command.name === "reset" || command.name === "model" || command.name === "usage";
+  return command.name === "reset" || command.name === "model" || command.name === "usage" || command.name === "share-data";
 }

@@ -5,6 +5,7 @@
  */
 import { revealWords, viewArenaPost, voteButtons } from "../../discord/arena-view.js";
 import { MODEL_WHERE_WORDS, modelAlreadyWords, modelListWords, modelSwitchedWords, resetWords, unknownModelWords } from "../../discord/command-words.js";
+import { CONSENT_NOTHING_YET_WORDS, consentChangedWords, consentRefusedWords, consentStateWords, mayConsent } from "../../discord/consent.js";
 import { conversationKeyFor, type ConversationKey } from "../../discord/conversation-key.js";
 import { errorToWords } from "../../discord/errors-to-words.js";
 import { usageToWords } from "../../discord/usage-words.js";
@@ -42,6 +43,8 @@ export async function runCommand(deps: CommandDeps, job: InteractionJob): Promis
         return;
       case "arena":
         return await arena(deps, job, job.command.question);
+      case "share-data":
+        return await shareData(deps, job, job.command);
     }
   } catch (error) {
     console.warn(`discord: /${job.command.name} failed`, error);
@@ -133,6 +136,35 @@ async function model(deps: CommandDeps, job: InteractionJob, wanted: string | nu
     metadata: { source: "discord", channel_id: job.channelId },
   });
   await say(modelSwitchedWords(wanted, current !== null));
+}
+
+/**
+ * `/share-data [consent:on|off]` in a thread or DM (the route answers it elsewhere). Who may decide
+ * is the bot's rule (discord/consent.ts), except that a thread's starter is unknown here — reading
+ * the message a thread was started from needs a bot token — so in threads only members with
+ * Manage Server decide, and the words say so.
+ */
+async function shareData(deps: CommandDeps, job: InteractionJob, command: { consent: boolean | null; hasManageGuild: boolean }): Promise<void> {
+  const { gateway, webhook } = deps;
+  const isDm = job.place === "dm";
+  const ownerId = null;
+  const say = (content: string) => webhook.editOriginal({ content });
+  if (command.consent !== null && !mayConsent({ isDm, userId: job.userId, ownerId, hasManageGuild: command.hasManageGuild })) {
+    await say(consentRefusedWords(ownerId));
+    return;
+  }
+  const key = placeKey(job)!;
+  const conversation = await gateway.findConversation({ externalId: key.externalId, user: key.owner });
+  if (!conversation) {
+    await say(CONSENT_NOTHING_YET_WORDS);
+    return;
+  }
+  if (command.consent === null) {
+    await say(consentStateWords({ isDm, consent: conversation.training_consent, ownerId }));
+    return;
+  }
+  const updated = await gateway.setTrainingConsent({ conversationId: conversation.id, consent: command.consent, user: key.owner });
+  await say(consentChangedWords({ isDm, consent: updated.training_consent, changed: conversation.training_consent !== updated.training_consent }));
 }
 
 /** The vote buttons as a Discord action row (styles: primary for A and B, secondary for the rest). */

@@ -11,6 +11,7 @@ import type { Context } from "hono";
 import { accessDeniedWords, decideAccess } from "../../discord/access.js";
 import { decodeVoteId, voteRefusedWords } from "../../discord/arena-view.js";
 import { RESET_WHERE_WORDS, UNKNOWN_COMMAND_WORDS } from "../../discord/command-words.js";
+import { CONSENT_WHERE_WORDS } from "../../discord/consent.js";
 import { errorToWords } from "../../discord/errors-to-words.js";
 import { GatewayCallError } from "../../discord/gateway-error.js";
 import type { AppEnv } from "../app-env.js";
@@ -86,6 +87,7 @@ async function acceptCommand(c: Context<AppEnv>, i: Interaction): Promise<object
   if (command.name === "reset" && place === "channel") {
     return ephemeral(RESET_WHERE_WORDS);
   }
+  if (command.name === "share-data" && place === "channel") return ephemeral(CONSENT_WHERE_WORDS);
   const stub = c.env.DISCORD_JOBS.get(c.env.DISCORD_JOBS.idFromName(i.id));
   await stub.enqueue({ interactionId: i.id, token: i.token, receivedAtMs: Date.now(), userId, channelId, place, command });
   return { type: RESPONSE.deferredMessage, ...(isEphemeral(command) ? { data: { flags: EPHEMERAL } } : {}) };
