@@ -80,6 +80,11 @@ describe("POST /discord/interactions", async () => {
     expect((await expectOpenAIError(res, 503, "discord_not_configured")).message).toContain("DISCORD_KEY_ID");
   });
 
+  it("refuses a body far larger than any interaction with 413, before checking it", async () => {
+    const req = await signed(key, { type: 1, padding: "x".repeat(70_000) });
+    await expectOpenAIError(await post(vars, req.body, req.headers), 413, "payload_too_large");
+  });
+
   it("answers a signed body that is not an interaction with 400", async () => {
     const req = await signed(key, { hello: "world" });
     await expectOpenAIError(await post(vars, req.body, req.headers), 400, "invalid_interaction");

@@ -30,8 +30,9 @@ const INTERRUPTED_WORDS = "-# ⚠ interrupted because the server restarted. Send
 const KEY_UNAVAILABLE_WORDS = "I'm not allowed to use the chat service right now. Please tell the server admins.";
 
 export class DiscordInteractionJob extends DurableObject<Env> {
-  /** Stores the job and schedules it at once; resolves when it is durable. */
+  /** Stores the job and schedules it at once; resolves when it is durable. A repeat delivery of the same interaction changes nothing. */
   async enqueue(job: InteractionJob): Promise<void> {
+    if ((await this.ctx.storage.get(JOB_KEY)) !== undefined) return;
     await this.ctx.storage.put(JOB_KEY, InteractionJob.parse(job));
     await this.ctx.storage.setAlarm(Date.now());
   }

@@ -22,8 +22,6 @@ export class WebhookReplyStream {
   #flushing: Promise<void> | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #dirty = false;
-  /** The last edit that failed for good (not a 429, which is waited out), for the job's log. */
-  lastError: unknown = null;
 
   constructor(args: { webhook: InteractionWebhook; editIntervalMs: number }) {
     this.#webhook = args.webhook;
@@ -77,7 +75,7 @@ export class WebhookReplyStream {
       try {
         await this.#apply(viewReply({ text: this.#text, phase: this.#phase, assistantMessageId: null }));
       } catch (error) {
-        this.lastError = error;
+        // A 429 is waited out by the webhook; anything else is logged, and the next edit shows the newer state (as in the bot).
         console.warn("discord: could not update an interaction reply", error);
       }
     };

@@ -49,7 +49,9 @@ function requireConfig(c: Context<AppEnv>): DiscordConfig {
 export const discordInteractionsRoutes = new Hono<AppEnv>().post("/", async (c) => {
   const config = requireConfig(c);
   const raw = new Uint8Array(await c.req.arrayBuffer());
-  if (raw.length > MAX_INTERACTION_BYTES) throw badSignature();
+  if (raw.length > MAX_INTERACTION_BYTES) {
+    throw new GatewayError({ status: 413, type: "invalid_request_error", message: `An interaction body is at most ${MAX_INTERACTION_BYTES} bytes.`, code: "payload_too_large" });
+  }
   const check = await verifyDiscordSignature({
     publicKey: await importPublicKey(config.publicKeyHex),
     signatureHex: c.req.header("x-signature-ed25519") ?? null,
