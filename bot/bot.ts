@@ -3,7 +3,7 @@
  * the configured REST base, if any), handlers attached, the registered slash commands checked
  * (registering them is `npm run discord:commands`' job), and /health + /metrics if configured.
  */
-import { Client, Events, GatewayIntentBits, Partials, RESTEvents, Status } from "discord.js";
+import { Client, Events, GatewayIntentBits, Options, Partials, RESTEvents, Status } from "discord.js";
 import { driftWords, isInSync } from "../discord/command-sync.js";
 import { buildCommands } from "../discord/commands.js";
 import { checkRegisteredCommands, scopeWords } from "./command-registration.js";
@@ -18,6 +18,9 @@ import { startHealthServer, type HealthReport, type HealthServer } from "./healt
 import { consoleLogger, type Logger } from "./logger.js";
 import { BotMetrics, renderPrometheus, type MetricsSnapshot } from "./metrics.js";
 import { TurnRunner } from "./turn-runner.js";
+
+/** Messages discord.js keeps per channel (its default is 200). */
+const MESSAGES_CACHED_PER_CHANNEL = 20;
 
 /** A running bot. */
 export interface RunningBot {
@@ -53,11 +56,15 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
     // Reactions on messages discord.js no longer caches (and by users it has not seen) arrive
     // only with the Message, Reaction and User partials; the handler needs nothing but their ids.
     partials: [Partials.Channel, Partials.Message, Partials.Reaction, Partials.User],
+    // The bot reads no channel history from the cache (replies keep their own Message objects;
+    // reactions and buttons carry ids), so keep few messages per channel: discord.js' default of
+    // 200 per channel is most of a long-running bot's heap.
+    makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: MESSAGES_CACHED_PER_CHANNEL }),
     rest: { globalRequestsPerSecond: config.discordRequestsPerSecond, ...(config.discordRestApi ? { api: config.discordRestApi } : {}) },
   });
   client.rest.on(RESTEvents.RateLimited, (info) => metrics.discordRateLimited({ waitMs: info.timeToReset, global: info.global }));
   const gateway = new GatewayClient({ baseUrl: config.gatewayUrl, apiKey: config.gatewayApiKey, onError: (e) => metrics.gatewayError(e) });
-  const feedback = new FeedbackRecorder({ setFeedback: (args) => gateway.setFeedback(args), logger });
+  const feedback = new FeedbackRecorder({ setFeedback: (args) => gateway.setFeedback(args), logger, maxTrackedMessages: config.feedbackTrackedMessages });
   const runner = new TurnRunner({ gateway, config, logger, feedback, metrics });
   let shuttingDown = false;
 

@@ -42,6 +42,7 @@ const EnvSchema = z.object({
   BOT_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   BOT_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
   DISCORD_REST_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(50),
+  FEEDBACK_TRACKED_MESSAGES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
 });
 
 export type { AccessConfig };
@@ -69,6 +70,8 @@ export interface BotConfig {
   metrics?: { host: string; port: number };
   /** discord.js' global request budget: Discord allows 50 a second per bot unless it raised the bot's limit. */
   discordRequestsPerSecond: number;
+  /** How many recent reply messages reactions count on as feedback (about 1 KB of heap each). */
+  feedbackTrackedMessages: number;
 }
 
 /** Parses the environment into a BotConfig, or throws an Error listing every bad variable. */
@@ -98,5 +101,6 @@ export function parseBotEnv(env: Record<string, string | undefined>): BotConfig 
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     ...(e.BOT_METRICS_PORT !== undefined ? { metrics: { host: e.BOT_METRICS_HOST, port: e.BOT_METRICS_PORT } } : {}),
     discordRequestsPerSecond: e.DISCORD_REST_REQUESTS_PER_SECOND,
+    feedbackTrackedMessages: e.FEEDBACK_TRACKED_MESSAGES,
   };
 }
