@@ -11,7 +11,15 @@ import { buildCommands } from "../../discord/commands.js";
 import { CONSENT_NOTHING_YET_WORDS, consentChangedWords, consentRefusedWords, consentStateWords } from "../../discord/consent.js";
 import { errorToWords } from "../../discord/errors-to-words.js";
 import { GatewayCallError } from "../../discord/gateway-error.js";
-import { PUBLIC_DEMO_KEY_ID, startStack, type Stack } from "../../scripts/stack.js";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { startBot } from "../../bot/bot.js";
+import { parseBotEnv } from "../../bot/config.js";
+import type { Logger } from "../../bot/logger.js";
+import { applyMigrations, startStack, type Stack } from "../../scripts/stack.js";
+import { executeLocalSql } from "../../scripts/wrangler-cli.js";
 import { deliverInteraction, newApplicationKey, type Delivered } from "../fake-discord/http-interactions.js";
 import { startFakeDiscord, type FakeDiscord, type FakeInteraction, type FakeMessage, type SimulatedInteraction } from "../fake-discord/index.js";
 
@@ -27,22 +35,35 @@ const EDIT_INTERVAL_MS = 1000;
 const STILL_WRITING = "still writing";
 
 const key = newApplicationKey();
+/** The bot-role key both modes use: its id for the Worker, its plaintext for the bot process. */
+const BOT_KEY_ID = "key_discord_e2e";
+const botKeyPlaintext = `sk-alt-${randomBytes(24).toString("base64url")}`;
+let stateDir: string;
 let fake: FakeDiscord;
 let stack: Stack;
 let endpointUrl: string;
 
 beforeAll(async () => {
   fake = await startFakeDiscord();
+  // The key must exist under a known id before the gateway starts (the id is a var).
+  stateDir = await mkdtemp(path.join(tmpdir(), "altiplano-discord-e2e-"));
+  await applyMigrations(stateDir, false);
+  const hash = createHash("sha256").update(botKeyPlaintext).digest("hex");
+  await executeLocalSql(
+    stateDir,
+    `INSERT INTO api_keys (id, name, role, key_hash, key_prefix, limits, created_at, revoked_at)
+     VALUES ('${BOT_KEY_ID}', 'discord', 'bot', '${hash}', '${botKeyPlaintext.slice(0, 11)}', NULL, ${Date.now()}, NULL)`,
+  );
   stack = await startStack({
+    stateDir,
     sims: 1,
     models: [M13, M7],
     sim: { reply: "echo-prompt", fast: true },
-    publicDemo: true,
     vars: {
       MODELS,
       DISCORD_PUBLIC_KEY: key.publicKeyHex,
       DISCORD_APPLICATION_ID: fake.applicationId,
-      DISCORD_KEY_ID: PUBLIC_DEMO_KEY_ID,
+      DISCORD_KEY_ID: BOT_KEY_ID,
       DISCORD_API_BASE: `${fake.restApiUrl}/v10`,
       DISCORD_EDIT_INTERVAL_MS: String(EDIT_INTERVAL_MS),
     },
@@ -62,6 +83,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await fake?.stop();
+  if (stateDir) await rm(stateDir, { recursive: true, force: true });
 });
 
 const send = (interaction: SimulatedInteraction): Promise<Delivered> => deliverInteraction({ fake, key, endpointUrl, interaction });
@@ -249,4 +271,35 @@ describe("Discord HTTP interactions through the gateway", () => {
     expect(edits.length).toBeGreaterThanOrEqual(20);
     expectThrottled(answer!.id);
   }, 120_000);
+
+  it("keeps a thread's context when the community switches to the bot process", async () => {
+    const user = fake.addUser({ username: "luz" });
+    const d = await command("chat", fake.generalChannelId, user.id, { prompt: "Remember the word quinoa." });
+    const [answer] = await finished(d.interaction);
+    const thread = fake.state.startThread({ parentId: fake.generalChannelId, messageId: answer!.id, name: "switch", ownerId: user.id });
+    const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const bot = await startBot(
+      parseBotEnv({
+        DISCORD_TOKEN: fake.token,
+        DISCORD_APPLICATION_ID: fake.applicationId,
+        DISCORD_REST_API: fake.restApiUrl,
+        ALTIPLANO_URL: stack.url,
+        ALTIPLANO_API_KEY: botKeyPlaintext,
+        EDIT_INTERVAL_MS: String(EDIT_INTERVAL_MS),
+      }),
+      { logger: quiet },
+    );
+    try {
+      await fake.waitForLogin();
+      fake.simulateUserMessage({ channelId: thread.id, content: "Which word did I ask you to remember?", authorId: user.id, mentionsBot: true });
+      // The bot process answers in the thread with the conversation the Worker started (the simulator echoes the prompt).
+      const reply = await fake.waitForMessage(
+        (m) => m.channelId === thread.id && m.authorId === fake.botUserId && m.interactionId === null && m.content.includes("Which word did I ask you to remember?") && !m.content.includes(STILL_WRITING),
+        30_000,
+      );
+      expect(reply.content).toContain("Remember the word quinoa.");
+    } finally {
+      await bot.stop();
+    }
+  });
 });
