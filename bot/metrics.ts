@@ -10,7 +10,7 @@ export type TurnOutcome = "complete" | "length" | "stopped" | "interrupted" | "f
 export const TURN_OUTCOMES: readonly TurnOutcome[] = ["complete", "length", "stopped", "interrupted", "failed"];
 
 /** Upper bounds (seconds) of the first-token-to-first-edit buckets: an edit is due within EDIT_INTERVAL_MS (1 s by default). */
-export const FIRST_EDIT_BUCKETS_SECONDS: readonly number[] = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
+export const FIRST_EDIT_BUCKETS_SECONDS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
 
 /** At most this many distinct gateway error labels; the rest count as code "other" (labels must stay bounded). */
 const MAX_ERROR_LABELS = 64;
