@@ -23,7 +23,7 @@ const CHANNELS = Number(process.env.SOAK_CHANNELS ?? 50);
  * Enough turns to fill what the bot keeps on purpose: 20 messages per channel in discord.js' cache
  * (a turn adds two) and the last FEEDBACK_TRACKED replies for reactions as feedback.
  */
-const FEEDBACK_TRACKED = 500;
+const FEEDBACK_TRACKED = 250;
 const WARMUP_TURNS = Number(process.env.SOAK_WARMUP_TURNS ?? Math.max(CHANNELS * 12, FEEDBACK_TRACKED * 2));
 const MEASURED_TURNS = Number(process.env.SOAK_TURNS ?? 10_000);
 /** Flat: less than this much growth over the measured turns (about 400 bytes a turn). */
