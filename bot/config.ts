@@ -3,6 +3,7 @@
  * value stops the bot at start with a message naming the variable.
  */
 import { z } from "zod";
+import type { AccessConfig } from "../discord/access.js";
 
 const idList = z
   .string()
@@ -38,15 +39,13 @@ const EnvSchema = z.object({
   ALTIPLANO_MAX_TOKENS: z.coerce.number().int().min(1).max(32_768).optional(),
   ALTIPLANO_SYSTEM_PROMPT: z.string().max(32_000).optional(),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  BOT_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  BOT_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  DISCORD_REST_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(50),
+  FEEDBACK_TRACKED_MESSAGES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
 });
 
-/** Who may talk to the bot; an empty list means "no restriction" on that dimension. */
-export interface AccessConfig {
-  allowedGuildIds: string[];
-  allowedChannelIds: string[];
-  allowedRoleIds: string[];
-  allowDms: boolean;
-}
+export type { AccessConfig };
 
 /** Everything the bot needs to run. */
 export interface BotConfig {
@@ -67,6 +66,12 @@ export interface BotConfig {
   systemPrompt?: string;
   /** On shutdown, how long in-flight replies may keep streaming before they are stopped. */
   shutdownGraceMs: number;
+  /** Where /health and /metrics listen; undefined: not served. Port 0 picks a free port. */
+  metrics?: { host: string; port: number };
+  /** discord.js' global request budget: Discord allows 50 a second per bot unless it raised the bot's limit. */
+  discordRequestsPerSecond: number;
+  /** How many recent reply messages reactions count on as feedback (about 1 KB of heap each). */
+  feedbackTrackedMessages: number;
 }
 
 /** Parses the environment into a BotConfig, or throws an Error listing every bad variable. */
@@ -94,5 +99,8 @@ export function parseBotEnv(env: Record<string, string | undefined>): BotConfig 
     maxTokens: e.ALTIPLANO_MAX_TOKENS,
     systemPrompt: e.ALTIPLANO_SYSTEM_PROMPT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    ...(e.BOT_METRICS_PORT !== undefined ? { metrics: { host: e.BOT_METRICS_HOST, port: e.BOT_METRICS_PORT } } : {}),
+    discordRequestsPerSecond: e.DISCORD_REST_REQUESTS_PER_SECOND,
+    feedbackTrackedMessages: e.FEEDBACK_TRACKED_MESSAGES,
   };
 }

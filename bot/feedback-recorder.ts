@@ -11,7 +11,7 @@
  */
 import type { Rating } from "../wire/conversations.js";
 import { backoffDelayMs } from "./backoff.js";
-import { GatewayCallError } from "./gateway-error.js";
+import { GatewayCallError } from "../discord/gateway-error.js";
 import type { Logger } from "./logger.js";
 import { BoundedLru } from "./lru.js";
 import { applyThumbChange, ratingOf, retryNotFound, type ShownThumb } from "./reaction-rating.js";

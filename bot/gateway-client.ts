@@ -10,7 +10,7 @@ import { ConversationListSchema, ConversationSchema, ConversationWithMessagesSch
 import { ErrorBodySchema } from "../wire/openai.js";
 import { ArenaBattleSchema, ArenaBattleWithMessagesSchema, ArenaTurnResultSchema } from "../wire/arena.js";
 import { backoffDelayMs } from "./backoff.js";
-import { GatewayCallError } from "./gateway-error.js";
+import { GatewayCallError } from "../discord/gateway-error.js";
 import { readTurnStream, type TurnEvent } from "./sse-turn.js";
 
 const RETRY_ATTEMPTS = 3;
@@ -48,6 +48,8 @@ export interface GatewayClientOptions {
   fetch?: typeof fetch;
   /** Injected for tests; defaults to setTimeout-based sleep. */
   sleep?: (ms: number) => Promise<void>;
+  /** Told of every call that failed for good (after retries) and every error inside a turn's stream: for metrics. */
+  onError?: (error: GatewayCallError) => void;
 }
 
 type Safety = "safe" | "unsafe";
@@ -58,12 +60,14 @@ export class GatewayClient {
   readonly #apiKey: string;
   readonly #fetch: typeof fetch;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #onError: (error: GatewayCallError) => void;
 
   constructor(options: GatewayClientOptions) {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.#apiKey = options.apiKey;
     this.#fetch = options.fetch ?? fetch;
     this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.#onError = options.onError ?? (() => {});
   }
 
   /** Model ids the gateway serves. */
@@ -192,7 +196,7 @@ export class GatewayClient {
     return {
       conversationId: res.headers.get(TURN_HEADERS.conversationId),
       assistantMessageId: res.headers.get(TURN_HEADERS.assistantMessageId),
-      events: readTurnStream(res.body),
+      events: this.#reportingErrors(readTurnStream(res.body), signal),
     };
   }
 
@@ -225,7 +229,7 @@ export class GatewayClient {
           await this.#sleep(backoffDelayMs({ attempt, baseMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS, random: Math.random() }));
           continue;
         }
-        throw new GatewayCallError({ message: `gateway unreachable: ${describe(cause)}`, status: 0, cause });
+        throw this.#reported(new GatewayCallError({ message: `gateway unreachable: ${describe(cause)}`, status: 0, cause }));
       }
       if (res.ok) return res;
       const error = await errorFromResponse(res);
@@ -240,6 +244,21 @@ export class GatewayClient {
           continue;
         }
       }
+      throw this.#reported(error);
+    }
+  }
+
+  #reported(error: GatewayCallError): GatewayCallError {
+    this.#onError(error);
+    return error;
+  }
+
+  /** Reports a stream's errors, except the broken read that our own abort (Stop, shutdown) causes. */
+  async *#reportingErrors(events: AsyncGenerator<TurnEvent>, signal: AbortSignal | undefined): AsyncGenerator<TurnEvent> {
+    try {
+      yield* events;
+    } catch (error) {
+      if (error instanceof GatewayCallError && !signal?.aborted) this.#onError(error);
       throw error;
     }
   }

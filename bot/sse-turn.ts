@@ -5,7 +5,8 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { z } from "zod";
 import { ErrorBodySchema } from "../wire/openai.js";
-import { GatewayCallError } from "./gateway-error.js";
+import { GatewayCallError } from "../discord/gateway-error.js";
+import { statusForStreamError } from "../discord/stream-error-status.js";
 
 /** One thing a turn stream says. */
 export type TurnEvent = { kind: "delta"; text: string } | { kind: "finish"; reason: string };
@@ -20,14 +21,6 @@ const ChunkSchema = z.object({
     )
     .default([]),
 });
-
-/** Maps an error that arrived inside a stream (no HTTP status of its own) to the status it stands for. */
-export function statusForStreamError(code: string | null, type: string): number {
-  if (code === "rate_limit_exceeded" || code === "insufficient_quota" || type === "rate_limit_error") return 429;
-  if (code === "no_workers" || code === "overloaded") return 503;
-  if (code === "context_length_exceeded") return 413;
-  return 502;
-}
 
 function parseEvent(message: EventSourceMessage): TurnEvent[] | "done" {
   if (message.data === "[DONE]") return "done";

@@ -4,9 +4,9 @@
  * with Stop while writing and Regenerate when done.
  */
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, type Message, type SendableChannels } from "discord.js";
-import { decideEdit } from "./edit-schedule.js";
+import { decideEdit } from "../discord/edit-schedule.js";
 import type { Logger } from "./logger.js";
-import { viewReply, type ReplyButton, type ReplyMessageView, type ReplyPhase } from "./reply-view.js";
+import { viewReply, type ReplyButton, type ReplyMessageView, type ReplyPhase } from "../discord/reply-view.js";
 
 /** Typing lasts about 10 s in Discord; refresh a little before it runs out. */
 const TYPING_REFRESH_MS = 8000;

@@ -5,11 +5,12 @@
  */
 import type { SendableChannels } from "discord.js";
 import type { BotConfig } from "./config.js";
-import type { ConversationKey } from "./conversation-key.js";
-import { errorToWords } from "./errors-to-words.js";
+import type { ConversationKey } from "../discord/conversation-key.js";
+import { errorToWords } from "../discord/errors-to-words.js";
 import type { FeedbackRecorder, ReplyTracking } from "./feedback-recorder.js";
 import type { GatewayClient, TurnStream } from "./gateway-client.js";
 import type { Logger } from "./logger.js";
+import type { BotMetrics } from "./metrics.js";
 import { StreamRenderer } from "./stream-renderer.js";
 
 /** Why a generation was aborted. */
@@ -34,6 +35,8 @@ export interface TurnRunnerDeps {
   logger: Logger;
   /** Remembers which Discord messages show which assistant message, for reactions as feedback. */
   feedback?: FeedbackRecorder;
+  /** Counts outcomes and first-edit times (fixed memory, however many turns run). */
+  metrics: BotMetrics;
 }
 
 /** Serialises turns per channel and tracks the running ones. */
@@ -41,15 +44,14 @@ export class TurnRunner {
   readonly #deps: TurnRunnerDeps;
   readonly #queues = new Map<string, Promise<void>>();
   readonly #inFlight = new Map<string, InFlight>();
-  readonly #firstVisibleMs: number[] = [];
 
   constructor(deps: TurnRunnerDeps) {
     this.#deps = deps;
   }
 
-  /** Times from the first generated text to the first Discord message showing it (ms). */
-  get firstVisibleSamplesMs(): readonly number[] {
-    return this.#firstVisibleMs;
+  /** How many generations are running now. */
+  get inFlightCount(): number {
+    return this.#inFlight.size;
   }
 
   /** Queues a turn behind any other in the same channel; resolves when it has been shown. */
@@ -92,7 +94,7 @@ export class TurnRunner {
   }
 
   async #runNow(req: TurnRequest): Promise<void> {
-    const { gateway, config, logger, feedback } = this.#deps;
+    const { gateway, config, logger, feedback, metrics } = this.#deps;
     const controller = new AbortController();
     this.#inFlight.set(req.channel.id, { controller });
     // Set once the gateway named the assistant message; replies that never got one (refused turns) are not tracked.
@@ -102,7 +104,7 @@ export class TurnRunner {
       editIntervalMs: config.editIntervalMs,
       logger,
       onFirstVisible: (ms) => {
-        this.#firstVisibleMs.push(ms);
+        metrics.firstEdit(ms);
         logger.info("first text visible", { channel: req.channel.id, first_token_to_first_visible_ms: Math.round(ms) });
       },
       onMessageSent: (id) => tracking?.addMessage(id),
@@ -130,12 +132,17 @@ export class TurnRunner {
         if (event.kind === "delta") renderer.append(event.text);
         else finishReason = event.reason;
       }
-      await renderer.finish(finishReason === "length" ? { kind: "length" } : { kind: "complete" });
+      const outcome = finishReason === "length" ? "length" : "complete";
+      metrics.turnFinished(outcome);
+      await renderer.finish({ kind: outcome });
     } catch (error) {
       if (controller.signal.aborted) {
-        await renderer.finish(controller.signal.reason === "shutdown" ? { kind: "interrupted" } : { kind: "stopped" });
+        const outcome = controller.signal.reason === "shutdown" ? "interrupted" : "stopped";
+        metrics.turnFinished(outcome);
+        await renderer.finish({ kind: outcome });
       } else {
         logger.warn("turn failed", error);
+        metrics.turnFinished("failed");
         await renderer.finish({ kind: "failed", words: errorToWords(error) });
       }
     } finally {

@@ -26,6 +26,7 @@ import { adminArenaRoutes, arenaRoutes, leaderboardRoutes } from "./routes/arena
 import { adminEvalsRoutes } from "./routes/admin-evals.js";
 import { adminExportRoutes } from "./routes/admin-export.js";
 import { sessionRoutes } from "./web/session-routes.js";
+import { discordInteractionsRoutes } from "./routes/discord-interactions.js";
 
 const app = new Hono<AppEnv>();
 
@@ -47,6 +48,8 @@ app.route("/v1/leaderboard", leaderboardRoutes);
 // The web app: its pages, and its sign-in, which sets the cookies `authenticate` also accepts.
 app.route("/", pageRoutes);
 app.route("/auth", sessionRoutes);
+// Discord's HTTP interactions: authenticated by Discord's request signature, not an API key.
+app.route("/discord/interactions", discordInteractionsRoutes);
 app.use("/v1/*", authenticate);
 app.use("/v1/*", countRefusals);
 app.use("/v1/*", rateLimitHeadersOnEveryResponse);

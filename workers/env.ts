@@ -1,6 +1,7 @@
 import type { GatewayMetrics } from "./metrics/metrics-do.js";
 import type { GpuPool } from "./pool/pool-do.js";
 import type { RateLimiter } from "./limits/rate-limiter-do.js";
+import type { DiscordInteractionJob } from "./discord/interaction-job-do.js";
 
 /** Bindings and variables the gateway Worker receives (see wrangler.toml). */
 export interface Env {
@@ -11,6 +12,20 @@ export interface Env {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   /** Gateway counters summed across isolates for GET /metrics (one object, see workers/metrics/). */
   METRICS: DurableObjectNamespace<GatewayMetrics>;
+  /** Discord commands received over HTTP: one Durable Object per deferred command (workers/discord/). */
+  DISCORD_JOBS: DurableObjectNamespace<DiscordInteractionJob>;
+  /** Discord HTTP interactions, parsed in workers/discord/discord-config.ts (off unless DISCORD_PUBLIC_KEY is set). */
+  DISCORD_PUBLIC_KEY?: string;
+  DISCORD_APPLICATION_ID?: string;
+  DISCORD_KEY_ID?: string;
+  DISCORD_API_BASE?: string;
+  DISCORD_EDIT_INTERVAL_MS?: string;
+  DISCORD_MAX_TOKENS?: string;
+  DISCORD_SYSTEM_PROMPT?: string;
+  DISCORD_ALLOWED_GUILDS?: string;
+  DISCORD_ALLOWED_CHANNELS?: string;
+  DISCORD_ALLOWED_ROLES?: string;
+  DISCORD_ALLOW_DMS?: string;
   /** JSON list of served models (see workers/config.ts). */
   MODELS: string;
   /** Bootstrap admin key (secret). */

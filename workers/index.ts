@@ -9,6 +9,7 @@ import type { Env } from "./env.js";
 export { GpuPool } from "./pool/pool-do.js";
 export { GatewayMetrics } from "./metrics/metrics-do.js";
 export { RateLimiter } from "./limits/rate-limiter-do.js";
+export { DiscordInteractionJob } from "./discord/interaction-job-do.js";
 
 export default {
   fetch: app.fetch,

@@ -14,10 +14,10 @@ import {
   type InteractionEditReplyOptions,
 } from "discord.js";
 import type { ArenaBattle } from "../../wire/arena.js";
-import { revealWords, viewArenaPost, voteButtons, type ArenaVoteButton } from "../arena-view.js";
+import { revealWords, viewArenaPost, voteButtons, voteRefusedWords, type ArenaVoteButton } from "../../discord/arena-view.js";
 import type { BotContext } from "../context.js";
-import { errorToWords } from "../errors-to-words.js";
-import { GatewayCallError } from "../gateway-error.js";
+import { errorToWords } from "../../discord/errors-to-words.js";
+import { GatewayCallError } from "../../discord/gateway-error.js";
 
 /** The arena's messages never ping anyone: the asker is named, not notified. */
 const NO_PINGS = { parse: [] };
@@ -66,7 +66,7 @@ function revealed(battle: ArenaBattle): InteractionEditReplyOptions {
 export async function vote(ctx: BotContext, interaction: ButtonInteraction, button: ArenaVoteButton): Promise<void> {
   if (interaction.user.id !== button.askerId) {
     await interaction.reply({
-      content: `Only <@${button.askerId}> can vote on this battle: it's their question. Ask your own with \`/arena\`.`,
+      content: voteRefusedWords(button.askerId),
       flags: MessageFlags.Ephemeral,
       allowedMentions: NO_PINGS,
     });

@@ -2,9 +2,9 @@
  * Stop and Regenerate buttons under the bot's replies, and the arena's vote buttons.
  */
 import { MessageFlags, type ButtonInteraction } from "discord.js";
-import { ARENA_VOTE_PREFIX, decodeVoteId } from "../arena-view.js";
+import { ARENA_VOTE_PREFIX, decodeVoteId } from "../../discord/arena-view.js";
 import type { BotContext } from "../context.js";
-import { conversationKeyFor } from "../conversation-key.js";
+import { conversationKeyFor } from "../../discord/conversation-key.js";
 import { BUTTON_IDS } from "../stream-renderer.js";
 import { vote } from "./arena.js";
 import { isDm } from "./place.js";

@@ -3,9 +3,10 @@
  * Every failure becomes words in an ephemeral reply.
  */
 import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction } from "discord.js";
-import { accessDeniedWords, decideAccess } from "../access.js";
+import { accessDeniedWords, decideAccess } from "../../discord/access.js";
 import type { BotContext } from "../context.js";
-import { errorToWords } from "../errors-to-words.js";
+import { RESTARTING_WORDS } from "../../discord/command-words.js";
+import { errorToWords } from "../../discord/errors-to-words.js";
 import { handleButton } from "./buttons.js";
 import { handleCommand } from "./slash-commands.js";
 import { accessContextFor } from "./place.js";
@@ -15,7 +16,7 @@ export async function handleInteraction(ctx: BotContext, interaction: Interactio
   if (!interaction.isChatInputCommand() && !interaction.isButton()) return;
   try {
     if (ctx.isShuttingDown()) {
-      await interaction.reply({ content: "I'm restarting; try again in a moment.", flags: MessageFlags.Ephemeral });
+      await interaction.reply({ content: RESTARTING_WORDS, flags: MessageFlags.Ephemeral });
       return;
     }
     const access = decideAccess(

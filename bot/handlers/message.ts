@@ -4,9 +4,9 @@
  * conversation; a DM continues the user's DM conversation.
  */
 import { ChannelType, MessageType, type Message } from "discord.js";
-import { accessDeniedWords, decideAccess } from "../access.js";
+import { accessDeniedWords, decideAccess } from "../../discord/access.js";
 import type { BotContext } from "../context.js";
-import { conversationKeyFor, stripBotMention, threadNameFor } from "../conversation-key.js";
+import { conversationKeyFor, stripBotMention, threadNameFor } from "../../discord/conversation-key.js";
 import { accessContextFor } from "./place.js";
 
 const HANDLED_TYPES = new Set([MessageType.Default, MessageType.Reply]);

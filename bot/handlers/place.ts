@@ -3,7 +3,7 @@
  * control and conversation mapping.
  */
 import { ChannelType, GuildMember, type Channel, type APIInteractionGuildMember } from "discord.js";
-import type { AccessContext } from "../access.js";
+import type { AccessContext } from "../../discord/access.js";
 
 /** Access context for a channel and member. */
 export function accessContextFor(args: {

@@ -4,7 +4,7 @@
  * channel about a reaction (failures are logged).
  */
 import type { MessageReaction, PartialMessageReaction, PartialUser, User } from "discord.js";
-import { decideAccess } from "../access.js";
+import { decideAccess } from "../../discord/access.js";
 import type { BotContext } from "../context.js";
 import { ratingForEmoji } from "../reaction-rating.js";
 import { accessContextFor } from "./place.js";

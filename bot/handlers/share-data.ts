@@ -1,7 +1,7 @@
 /**
  * `/share-data [consent:on|off]`: shows or sets whether the conversation of this thread or DM may
  * be exported as training data (the gateway's `training_consent`). Who may set it is decided by
- * `mayConsent` (bot/consent.ts): in a DM the user; in a thread its starter or a member with
+ * `mayConsent` (discord/consent.ts): in a DM the user; in a thread its starter or a member with
  * Manage Server. Every answer is private to the caller.
  */
 import { MessageFlags, PermissionFlagsBits, type ChatInputCommandInteraction, type ThreadChannel } from "discord.js";
@@ -13,9 +13,9 @@ import {
   consentStateWords,
   mayConsent,
   threadStarterId,
-} from "../consent.js";
+} from "../../discord/consent.js";
 import type { BotContext } from "../context.js";
-import { conversationKeyFor } from "../conversation-key.js";
+import { conversationKeyFor } from "../../discord/conversation-key.js";
 import { isDm } from "./place.js";
 
 /** Answers never ping anyone: the starter is named, not notified. */

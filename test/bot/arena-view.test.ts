@@ -15,10 +15,10 @@ import {
   sideFailureWords,
   viewArenaPost,
   voteButtons,
-} from "../../bot/arena-view.js";
-import { errorToWords } from "../../bot/errors-to-words.js";
-import { GatewayCallError } from "../../bot/gateway-error.js";
-import { openFenceAtEnd } from "../../bot/split-message.js";
+} from "../../discord/arena-view.js";
+import { errorToWords } from "../../discord/errors-to-words.js";
+import { GatewayCallError } from "../../discord/gateway-error.js";
+import { openFenceAtEnd } from "../../discord/split-message.js";
 
 const ASKER = "123456789012345678";
 const BATTLE = "battle_Ab3-_xYz01234567";

@@ -6,11 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../../scripts/stack.js";
-import { decodeVoteId, type ArenaVoteButton } from "../../bot/arena-view.js";
+import { decodeVoteId, type ArenaVoteButton } from "../../discord/arena-view.js";
+import { runDiscordCommands } from "../../scripts/discord-commands.js";
 import { startBot, type RunningBot } from "../../bot/bot.js";
 import { parseBotEnv } from "../../bot/config.js";
 import { GatewayClient } from "../../bot/gateway-client.js";
-import { GatewayCallError } from "../../bot/gateway-error.js";
+import { GatewayCallError } from "../../discord/gateway-error.js";
 import type { Logger } from "../../bot/logger.js";
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from "../fake-discord/index.js";
 
@@ -48,7 +49,7 @@ beforeAll(async () => {
   });
   const botKey = await stack.createKey("bot", "discord bot");
   discord = await startFakeDiscord();
-  const config = parseBotEnv({
+  const env = {
     DISCORD_TOKEN: discord.token,
     DISCORD_APPLICATION_ID: discord.applicationId,
     DISCORD_REST_API: discord.restApiUrl,
@@ -56,7 +57,10 @@ beforeAll(async () => {
     ALTIPLANO_URL: stack.url,
     ALTIPLANO_API_KEY: botKey,
     ALTIPLANO_MAX_TOKENS: "600",
-  });
+  };
+  // As an operator would: commands are registered by the script, not by the bot.
+  expect((await runDiscordCommands([], env)).exitCode).toBe(0);
+  const config = parseBotEnv(env);
   gateway = new GatewayClient({ baseUrl: stack.url, apiKey: botKey });
   bot = await startBot(config, { logger });
 });

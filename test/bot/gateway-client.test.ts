@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { GatewayClient } from "../../bot/gateway-client.js";
-import { GatewayCallError } from "../../bot/gateway-error.js";
+import { GatewayCallError } from "../../discord/gateway-error.js";
 import type { TurnEvent } from "../../bot/sse-turn.js";
 
 type Script = Array<Response | Error>;
@@ -257,5 +257,43 @@ describe("GatewayClient arena", () => {
     const { client, calls } = clientWith([json({ ...battleJson(), messages: { a: [], b: [] } })]);
     expect((await client.getBattle("bat_1", "42")).status).toBe("open");
     expect(calls[0]?.url).toBe("http://gw.test/v1/arena/battles/bat_1?user=42");
+  });
+});
+
+describe("GatewayClient error reporting (for /metrics)", () => {
+  function reportingClient(script: Script) {
+    const reported: GatewayCallError[] = [];
+    const fetchFn: typeof fetch = async () => {
+      const next = script.shift();
+      if (!next) throw new Error("script exhausted");
+      if (next instanceof Error) throw next;
+      return next;
+    };
+    const client = new GatewayClient({ baseUrl: "http://gw.test", apiKey: "k", fetch: fetchFn, sleep: async () => {}, onError: (e) => reported.push(e) });
+    return { client, reported };
+  }
+
+  it("reports a call that failed for good once, after its retries", async () => {
+    const { client, reported } = reportingClient([new TypeError("fetch failed"), new TypeError("fetch failed"), new TypeError("fetch failed")]);
+    await expect(client.listModels()).rejects.toBeInstanceOf(GatewayCallError);
+    expect(reported.map((e) => e.status)).toEqual([0]);
+  });
+
+  it("reports an error status, and nothing when a retry succeeded", async () => {
+    const limited = reportingClient([errorJson(429, "rate_limit_exceeded", { "retry-after": "3" })]);
+    await expect(limited.client.sendTurn({ conversationId: "c", body: { content: "hi" } })).rejects.toBeInstanceOf(GatewayCallError);
+    expect(limited.reported.map((e) => [e.status, e.code])).toEqual([[429, "rate_limit_exceeded"]]);
+    const recovered = reportingClient([new TypeError("fetch failed"), new Response(JSON.stringify({ object: "list", data: [{ id: "m" }] }), { status: 200 })]);
+    expect(await recovered.client.listModels()).toEqual(["m"]);
+    expect(recovered.reported).toEqual([]);
+  });
+
+  it("reports an error inside a stream", async () => {
+    const { client, reported } = reportingClient([
+      sse([chunk("Hel"), JSON.stringify({ error: { message: "worker died", type: "server_error", param: null, code: "upstream_error" } })]),
+    ]);
+    const turn = await client.sendTurn({ conversationId: "c", body: { content: "hi" } });
+    await expect(collect(turn.events)).rejects.toBeInstanceOf(GatewayCallError);
+    expect(reported.map((e) => e.code)).toEqual(["upstream_error"]);
   });
 });

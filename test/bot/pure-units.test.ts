@@ -3,16 +3,16 @@
  * configuration parsing, conversation mapping, usage wording and the reply view.
  */
 import { describe, expect, it } from "vitest";
-import { accessDeniedWords, decideAccess, type AccessContext, type AccessDecision } from "../../bot/access.js";
+import { accessDeniedWords, decideAccess, type AccessContext, type AccessDecision } from "../../discord/access.js";
 import { backoffDelayMs } from "../../bot/backoff.js";
 import { parseBotEnv, type AccessConfig } from "../../bot/config.js";
-import { conversationKeyFor, stripBotMention, threadNameFor } from "../../bot/conversation-key.js";
-import { decideEdit } from "../../bot/edit-schedule.js";
-import { errorToWords, formatSeconds } from "../../bot/errors-to-words.js";
-import { GatewayCallError } from "../../bot/gateway-error.js";
-import { STATUS_RESERVE_CHARS, viewReply } from "../../bot/reply-view.js";
-import { openFenceAtEnd } from "../../bot/split-message.js";
-import { usageToWords } from "../../bot/usage-words.js";
+import { conversationKeyFor, stripBotMention, threadNameFor } from "../../discord/conversation-key.js";
+import { decideEdit } from "../../discord/edit-schedule.js";
+import { errorToWords, formatSeconds } from "../../discord/errors-to-words.js";
+import { GatewayCallError } from "../../discord/gateway-error.js";
+import { STATUS_RESERVE_CHARS, viewReply } from "../../discord/reply-view.js";
+import { openFenceAtEnd } from "../../discord/split-message.js";
+import { usageToWords } from "../../discord/usage-words.js";
 
 type RefusalReason = Extract<AccessDecision, { allowed: false }>["reason"];
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { Rating } from "../../wire/conversations.js";
 import { FeedbackRecorder, type SetFeedback, type ThumbReaction } from "../../bot/feedback-recorder.js";
-import { GatewayCallError } from "../../bot/gateway-error.js";
+import { GatewayCallError } from "../../discord/gateway-error.js";
 import type { Logger } from "../../bot/logger.js";
 import { BoundedLru } from "../../bot/lru.js";
 import { applyThumbChange, ratingForEmoji, ratingOf, retryNotFound, type ShownThumb, type ThumbChange } from "../../bot/reaction-rating.js";

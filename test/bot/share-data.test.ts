@@ -7,9 +7,10 @@
 import { PermissionFlagsBits } from "discord.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../../scripts/stack.js";
+import { runDiscordCommands } from "../../scripts/discord-commands.js";
 import { startBot, type RunningBot } from "../../bot/bot.js";
 import { parseBotEnv } from "../../bot/config.js";
-import { CONSENT_NOTHING_YET_WORDS, CONSENT_WHERE_WORDS, mayConsent, threadStarterId, type ConsentActor } from "../../bot/consent.js";
+import { CONSENT_NOTHING_YET_WORDS, CONSENT_WHERE_WORDS, mayConsent, threadStarterId, type ConsentActor } from "../../discord/consent.js";
 import { GatewayClient } from "../../bot/gateway-client.js";
 import type { Logger } from "../../bot/logger.js";
 import { startFakeDiscord, type FakeDiscord, type FakeMessage, type FakeUser } from "../fake-discord/index.js";
@@ -61,7 +62,7 @@ describe("/share-data end to end", () => {
     stack = await startStack({ sims: 1, sim: { reply: "echo-prompt", fast: true } });
     const botKey = await stack.createKey("bot", "discord bot");
     discord = await startFakeDiscord();
-    const config = parseBotEnv({
+    const env = {
       DISCORD_TOKEN: discord.token,
       DISCORD_APPLICATION_ID: discord.applicationId,
       DISCORD_REST_API: discord.restApiUrl,
@@ -69,7 +70,10 @@ describe("/share-data end to end", () => {
       ALTIPLANO_URL: stack.url,
       ALTIPLANO_API_KEY: botKey,
       ALTIPLANO_MAX_TOKENS: "200",
-    });
+    };
+    // As an operator would: commands are registered by the script, not by the bot.
+    expect((await runDiscordCommands([], env)).exitCode).toBe(0);
+    const config = parseBotEnv(env);
     gateway = new GatewayClient({ baseUrl: stack.url, apiKey: botKey });
     // Plain members have no permissions; the moderator has Manage Server only.
     owner = discord.addUser({ username: "olga", permissions: "0" });

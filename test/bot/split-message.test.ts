@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { openFenceAtEnd, splitMessage, splitMessageParts } from "../../bot/split-message.js";
+import { openFenceAtEnd, splitMessage, splitMessageParts } from "../../discord/split-message.js";
 
 const para = (n: number, ch = "a") => `${ch.repeat(n - 1)}.`;
 

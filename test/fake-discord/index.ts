@@ -39,8 +39,13 @@ export interface FakeDiscord {
   dmChannelFor(userId: string): FakeChannel;
   /** A user posts a message (with a leading bot mention if `mentionsBot`). */
   simulateUserMessage(args: { channelId: string; content: string; authorId: string; mentionsBot?: boolean }): FakeMessage;
-  /** A user runs a slash command or clicks a button. */
+  /** A user runs a slash command or clicks a button (delivered over the gateway WebSocket). */
   simulateInteraction(args: SimulatedInteraction): FakeInteraction;
+  /**
+   * The interaction a user's command or click makes, registered (its token works on the webhook
+   * routes) but not dispatched: for delivering it over HTTP instead (test/fake-discord/http-interactions.ts).
+   */
+  buildInteraction(args: SimulatedInteraction): { interaction: FakeInteraction; payload: unknown };
   /**
    * A user adds or removes a unicode emoji reaction on a message. Dispatched (MESSAGE_REACTION_ADD /
    * _REMOVE) only if it changes something, as on Discord; returns whether it did.
@@ -118,6 +123,12 @@ export async function startFakeDiscord(options: { token?: string; heartbeatInter
     },
 
     simulateInteraction(args) {
+      const { interaction, payload } = fake.buildInteraction(args);
+      gateway.dispatch(GatewayDispatchEvents.InteractionCreate, payload);
+      return interaction;
+    },
+
+    buildInteraction(args) {
       const channel = state.channels.get(args.channelId);
       const user = state.users.get(args.userId);
       if (!channel || !user) throw new Error(`fake discord: unknown channel ${args.channelId} or user ${args.userId}`);
@@ -176,8 +187,7 @@ export async function startFakeDiscord(options: { token?: string; heartbeatInter
           message: state.apiMessage(message),
         };
       }
-      gateway.dispatch(GatewayDispatchEvents.InteractionCreate, data);
-      return interaction;
+      return { interaction, payload: data };
     },
 
     simulateReaction({ messageId, userId, emoji, remove }) {

@@ -75,6 +75,8 @@ export class FakeRest {
   readonly #gateway: FakeGateway;
   readonly #routes: Array<{ method: string; pattern: RegExp; handler: Handler; auth: boolean }> = [];
   readonly commands: FakeCommand[] = [];
+  /** Every bulk overwrite of commands (PUT), in order: which scope and how many commands. */
+  readonly commandWrites: Array<{ scope: string; count: number }> = [];
   readonly interactions = new Map<string, FakeInteraction>();
   /** Every request's method and path, for assertions on what the bot called. */
   readonly requestLog: Array<{ method: string; path: string }> = [];
@@ -103,6 +105,7 @@ export class FakeRest {
       const path = url.pathname.replace(/^\/api\/v10/, "").replace(/%40/gi, "@");
       const route = this.#routes.find((r) => r.method === method && r.pattern.test(path));
       if (!url.pathname.startsWith("/api/v10/") || !route) throw new HttpError(404, `no route ${method} ${url.pathname}`);
+      if (this.#answerRateLimited(method, path, res)) return;
       if (route.auth && req.headers.authorization !== `Bot ${this.#token}`) throw new HttpError(401, "401: Unauthorized");
       const params = (route.pattern.exec(path) ?? []).slice(1).map((p) => decodeURIComponent(p));
       const raw = await readBody(req);
@@ -122,6 +125,36 @@ export class FakeRest {
       else send(res, { status: 500, body: { message: String(error), code: 0 } });
     }
   }
+
+  // ---- One-shot 429s: the next matching request is refused as Discord refuses an exhausted bucket.
+  readonly #rateLimits: Array<{ method: string; path: RegExp; retryAfterSeconds: number }> = [];
+
+  /** The next `method` request whose path (after /api/v10) matches `path` gets a 429 with `retryAfterSeconds`. */
+  rateLimitNext(args: { method: string; path: RegExp; retryAfterSeconds: number }): void {
+    this.#rateLimits.push(args);
+  }
+
+  #answerRateLimited(method: string, path: string, res: ServerResponse): boolean {
+    const i = this.#rateLimits.findIndex((r) => r.method === method && r.path.test(path));
+    const limit = this.#rateLimits[i];
+    if (!limit) return false;
+    this.#rateLimits.splice(i, 1);
+    const seconds = String(limit.retryAfterSeconds);
+    const body = JSON.stringify({ message: "You are being rate limited.", retry_after: limit.retryAfterSeconds, global: false });
+    res
+      .writeHead(429, {
+        "content-type": "application/json",
+        "retry-after": seconds,
+        "x-ratelimit-limit": "5",
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset-after": seconds,
+        "x-ratelimit-bucket": "fake-bucket",
+        "x-ratelimit-scope": "user",
+      })
+      .end(body);
+    return true;
+  }
+  // ---- end of one-shot 429s.
 
   #route(method: string, pattern: string, handler: Handler, auth = true): void {
     const re = new RegExp(`^${pattern.replace(/:\w+/g, "([^/]+)")}$`);
@@ -168,6 +201,7 @@ export class FakeRest {
 
     const putCommands = (scope: string) => (body: unknown): Reply => {
       const defs = z.array(CommandSchema).parse(body);
+      this.commandWrites.push({ scope, count: defs.length });
       for (let i = this.commands.length - 1; i >= 0; i--) if (this.commands[i]?.scope === scope) this.commands.splice(i, 1);
       const stored = defs.map((raw) => ({ id: st.ids.next(), name: raw.name, scope, raw }));
       this.commands.push(...stored);
@@ -186,6 +220,17 @@ export class FakeRest {
     };
     this.#route("PUT", "/applications/:app/commands", ({ body }) => putCommands("global")(body));
     this.#route("PUT", "/applications/:app/guilds/:guild/commands", ({ params, body }) => putCommands(params[1] ?? "")(body));
+
+    // ---- Command registration reads (the bot checks its commands at start; it does not write them).
+    const getCommands = (scope: string): Reply => ({
+      status: 200,
+      body: this.commands
+        .filter((c) => c.scope === scope)
+        .map((c) => ({ ...c.raw, id: c.id, application_id: st.applicationId, type: 1, version: c.id, default_member_permissions: null, ...(scope === "global" ? {} : { guild_id: scope }) })),
+    });
+    this.#route("GET", "/applications/:app/commands", () => getCommands("global"));
+    this.#route("GET", "/applications/:app/guilds/:guild/commands", ({ params }) => getCommands(params[1] ?? ""));
+    // ---- end of command registration reads.
 
     this.#route("GET", "/channels/:id", ({ params }) => ({ status: 200, body: st.apiChannel(this.#channel(params[0])) }));
     this.#route("POST", "/channels/:id/typing", ({ params }) => {

@@ -334,4 +334,11 @@ export const OPERATIONS: readonly OperationSpec[] = [
     success: [{ status: 200, description: "Prometheus text exposition.", body: "text" }],
     errors: [403, 503],
   },
+  {
+    method: "post", path: "/discord/interactions",
+    summary: "Discord's Interactions Endpoint: a Discord interaction, signed by Discord (X-Signature-Ed25519 over X-Signature-Timestamp + body with the application's public key; no API key). 404 unless DISCORD_PUBLIC_KEY is set.",
+    tag: "discord", access: "public",
+    success: [{ status: 200, description: "The interaction response: PONG, a deferred answer (the command then runs and edits it in), or a message.", body: "document" }],
+    errors: [400, 401, 404, 413, 503],
+  },
 ];

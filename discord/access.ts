@@ -1,7 +1,14 @@
 /**
  * Who may talk to the bot, decided from configuration. Pure.
  */
-import type { AccessConfig } from "./config.js";
+
+/** Who may talk to the bot; an empty list means "no restriction" on that dimension. */
+export interface AccessConfig {
+  allowedGuildIds: string[];
+  allowedChannelIds: string[];
+  allowedRoleIds: string[];
+  allowDms: boolean;
+}
 
 /** Where a message or command came from. */
 export interface AccessContext {

@@ -8,7 +8,7 @@ import type { ArenaBattle, ArenaReply, ArenaTurnResult, ArenaWinner } from "../w
 import { errorToWords } from "./errors-to-words.js";
 import { GatewayCallError } from "./gateway-error.js";
 import { openFenceAtEnd, splitMessage } from "./split-message.js";
-import { statusForStreamError } from "./sse-turn.js";
+import { statusForStreamError } from "./stream-error-status.js";
 
 /** Discord's limit on a component's custom_id. */
 export const CUSTOM_ID_MAX_CHARS = 100;
@@ -144,4 +144,9 @@ export function revealWords(battle: ArenaBattle): string {
   const revealed = names(battle) ?? "The models' names are not available";
   const vote = battle.vote ? ` — you voted “${VOTE_LABELS[battle.vote.winner]}”.` : ".";
   return `${revealed}${vote}`;
+}
+
+/** The answer to a vote from anyone but the asker. */
+export function voteRefusedWords(askerId: string): string {
+  return `Only <@${askerId}> can vote on this battle: it's their question. Ask your own with \`/arena\`.`;
 }
