@@ -23,7 +23,7 @@ function main(): void {
     throw err;
   }
   const agent = startAgent(config);
-  process.stderr.write(`agent ${config.workerId}: polling ${config.vllmUrl}, heartbeating to ${config.gatewayUrl} as ${config.publicUrl}\n`);
+  process.stderr.write(`agent ${config.workerId}: polling ${config.vllmUrl}, heartbeating to ${config.gatewayUrl} as ${config.publicUrl ?? "the quick tunnel's current URL"}\n`);
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) process.exit(1);
