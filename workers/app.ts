@@ -26,8 +26,16 @@ import { adminArenaRoutes, arenaRoutes, leaderboardRoutes } from "./routes/arena
 import { adminEvalsRoutes } from "./routes/admin-evals.js";
 import { adminExportRoutes } from "./routes/admin-export.js";
 import { sessionRoutes } from "./web/session-routes.js";
+import { adminFaultsRoutes } from "./routes/admin-faults.js";
+import { withInjectableFaults } from "./faults/inject.js";
 
 const app = new Hono<AppEnv>();
+
+// Test-only fault injection (workers/faults/): off unless FAULT_INJECTION is "on"; off, it costs one var read.
+app.use(async (c, next) => {
+  if (c.env.FAULT_INJECTION === "on") c.env = withInjectableFaults(c.env);
+  await next();
+});
 
 app.use(async (c, next) => {
   c.set("requestId", newId("req"));
@@ -64,6 +72,7 @@ app.route("/admin/export", adminExportRoutes);
 app.route("/pool", poolRoutes);
 app.route("/admin/pool", adminPoolRoutes);
 app.route("/metrics", metricsRoutes);
+app.route("/admin/faults", adminFaultsRoutes);
 
 // A known path with a method it does not serve is a 405 with Allow, from the route table above.
 app.notFound(notFoundOrMethodNotAllowed(() => app.routes));
