@@ -78,7 +78,18 @@ async function main(): Promise<void> {
       return w;
     };
     for (let i = 1; i <= config.workers; i++) workers.push(await startWorker(`gpu-${i}`));
-    await stack.waitForReady(workers.map((w) => w.id), 60_000);
+    // Says why, when the pool does not get whole again: each worker's state and its processes' last words.
+    const waitForWholePool = async (): Promise<void> => {
+      try {
+        await stack.waitForReady(workers.map((w) => w.id), 60_000);
+      } catch (error) {
+        const pool = await stack.pool().catch(() => null);
+        const states = pool?.workers.map((w) => `${w.id}: ${w.state} (heartbeat ${w.last_heartbeat_age_ms} ms ago, breaker until ${w.cooldown_until})`).join("; ");
+        const words = workers.map((w) => `${w.id} agent exit ${w.agent.process.exitCode ?? w.agent.process.signalCode ?? "running"}: ${w.agent.output().slice(-600)}`).join("\n");
+        throw new Error(`${error instanceof Error ? error.message : String(error)}\npool: ${states}\n${words}`);
+      }
+    };
+    await waitForWholePool();
     progress.log(`gateway at ${stack.url}; ${workers.length} workers ready (${workers.map((w) => `${w.id} sim pid ${w.sim.process.pid}`).join(", ")})`);
     const workerdPids = descendants().filter((p) => p.comm === "workerd").map((p) => p.pid);
     const gatewayRss = (): number => workerdPids.reduce((s, pid) => s + rssBytes(pid), 0);
@@ -140,7 +151,7 @@ async function main(): Promise<void> {
       };
       for (const fault of FAULTS.filter((f) => only.size === 0 || only.has(f.name))) {
         // Each fault starts from a whole pool.
-        await stack.waitForReady(workers.map((w) => w.id), 60_000);
+        await waitForWholePool();
         const seconds = fault.seconds(config);
         faults.push(
           await runPhase({
