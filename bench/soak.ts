@@ -19,7 +19,7 @@ import { startStack, type Stack } from "../scripts/stack.js";
 import { createProgress } from "./lib/progress.js";
 import { createStops } from "./lib/stops.js";
 import { ROOT } from "./overhead/processes.js";
-import { descendants } from "./turns/proc-cpu.js";
+import { canMeasureCpu, descendants, processCpuMs } from "./turns/proc-cpu.js";
 import { memoryDelta } from "./soak/analysis.js";
 import { loadSoakConfig, type SoakConfig } from "./soak/config.js";
 import { FAULTS, type FaultContext } from "./soak/faults.js";
@@ -102,6 +102,15 @@ async function main(): Promise<void> {
     {
       progress.log(`soak: ${config.conversations} streams for ${config.durationS} s`);
       const memory = { gatewayStart: 0, gatewayEnd: 0, simStart: 0, simEnd: 0 };
+      const measureCpu = canMeasureCpu();
+      const cpuNow = () => ({
+        wall: performance.now(),
+        gateway: measureCpu ? workerdPids.reduce((s, pid) => s + processCpuMs(pid), 0) : 0,
+        simulators: measureCpu ? workers.reduce((s, w) => s + (w.sim.process.pid === undefined ? 0 : processCpuMs(w.sim.process.pid)), 0) : 0,
+        client: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+      });
+      let cpuStart = cpuNow();
+      let cpuCores: SoakRun["soak"]["cpuCores"] = null;
       const phase = await runPhase({
         ...common,
         name: "soak",
@@ -114,15 +123,19 @@ async function main(): Promise<void> {
         // "Start" is after a warm-up: the first seconds grow workerd's heap by design (JIT, caches).
         onLoadStart: () =>
           void setTimeout(() => {
+            cpuStart = cpuNow();
             memory.gatewayStart = gatewayRss();
             memory.simStart = simRss();
           }, 1000 * MEMORY_WARMUP_S),
         onLoadEnd: () => {
           memory.gatewayEnd = gatewayRss();
           memory.simEnd = simRss();
+          const end = cpuNow();
+          const wall = end.wall - cpuStart.wall;
+          if (measureCpu) cpuCores = { gateway: (end.gateway - cpuStart.gateway) / wall, simulators: (end.simulators - cpuStart.simulators) / wall, client: (end.client - cpuStart.client) / wall };
         },
       });
-      soak = { ...phase, gatewayMemory: memoryDelta(memory.gatewayStart, memory.gatewayEnd), simulatorMemory: memoryDelta(memory.simStart, memory.simEnd) };
+      soak = { ...phase, gatewayMemory: memoryDelta(memory.gatewayStart, memory.gatewayEnd), simulatorMemory: memoryDelta(memory.simStart, memory.simEnd), cpuCores };
     }
 
     const faults: PhaseResult[] = [];

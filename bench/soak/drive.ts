@@ -85,7 +85,9 @@ export async function streamTurn(o: TurnOptions): Promise<TurnRecord & { retryAf
       signal: abort.signal,
     });
   } catch (err) {
-    record.brokenReason = timedOut ? "no response" : `connection: ${err instanceof Error ? err.message : String(err)}`;
+    // undici says only "fetch failed"; the reason is its cause.
+    const cause = err instanceof Error && err.cause instanceof Error ? `${err.cause.message}` : err instanceof Error ? err.message : String(err);
+    record.brokenReason = timedOut ? "no response" : `connection: ${cause.replace(/\d+(\.\d+)*:\d+/g, "…")}`;
     return finish("broken");
   }
   record.status = res.status;

@@ -29,7 +29,12 @@ export interface SoakRun {
   commit: string;
   machine: { cpus: number; node: string; loadStart: number; loadEnd: number };
   config: Record<string, unknown>;
-  soak: PhaseResult & { gatewayMemory: MemoryDelta; simulatorMemory: MemoryDelta };
+  soak: PhaseResult & {
+    gatewayMemory: MemoryDelta;
+    simulatorMemory: MemoryDelta;
+    /** CPU used during the soak per second of it (1 = one core busy): workerd, the simulators, this client. */
+    cpuCores: { gateway: number; simulators: number; client: number } | null;
+  };
   faults: PhaseResult[];
   durationS: number;
 }
@@ -56,6 +61,11 @@ export function soakTable(soak: SoakRun["soak"]): string {
     { figure: "TTFT p50 / p99", value: `${fmt(soak.ttft.p50, 0)} / ${fmt(soak.ttft.p99, 0)} ms`, target: "" },
     { figure: "gateway (workerd) RSS, 10 s in → end", value: mem(soak.gatewayMemory), target: "flat" },
     { figure: "simulators' RSS (sum), 10 s in → end", value: mem(soak.simulatorMemory), target: "flat" },
+    {
+      figure: "CPU cores busy: workerd / simulators / the bench's clients",
+      value: soak.cpuCores === null ? "not measured" : `${fmt(soak.cpuCores.gateway, 2)} / ${fmt(soak.cpuCores.simulators, 2)} / ${fmt(soak.cpuCores.client, 2)}`,
+      target: "",
+    },
   ];
   return markdownTable<(typeof rows)[number]>(
     [

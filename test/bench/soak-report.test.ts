@@ -17,7 +17,7 @@ function phase(p: Partial<PhaseResult> & { name: string }): PhaseResult {
   };
 }
 
-const soak = { ...phase({ name: "soak", streams: 200, recovery: null }), gatewayMemory: memoryDelta(120 * 2 ** 20, 125 * 2 ** 20), simulatorMemory: memoryDelta(300 * 2 ** 20, 290 * 2 ** 20) };
+const soak = { ...phase({ name: "soak", streams: 200, recovery: null }), gatewayMemory: memoryDelta(120 * 2 ** 20, 125 * 2 ** 20), simulatorMemory: memoryDelta(300 * 2 ** 20, 290 * 2 ** 20), cpuCores: { gateway: 0.98, simulators: 0.5, client: 0.4 } };
 
 describe("soak report", () => {
   it("one fault row per fault, its cells in column order", () => {
@@ -44,6 +44,7 @@ describe("soak report", () => {
     expect(rows).toContain("| gateway (workerd) RSS, 10 s in → end | 120 → 125 MB (+5 MB) | flat |");
     expect(rows).toContain("| simulators' RSS (sum), 10 s in → end | 300 → 290 MB (-10 MB) | flat |");
     expect(rows).toContain("| leaked limiter slots | 0 | 0 |");
+    expect(rows).toContain("| CPU cores busy: workerd / simulators / the bench's clients | 0.98 / 0.50 / 0.40 |  |");
   });
 
   it("the summary holds both tables, the chart and what each fault did; the chart has a bar group per phase", () => {
