@@ -7,7 +7,7 @@
  *   leaked limiter slots, workerd and simulator memory at start and end, TTFT p50/p99;
  * - fault matrix: 32 streams while each fault of bench/soak/faults.ts runs — streams completed
  *   whole, clean errors, messages lost or duplicated, leaked slots, recovery time.
- * Writes bench/results/soak.{json,md} and soak.svg. Every option: bench/soak/config.ts (flags or
+ * Writes bench/results/soak.{json,md}, soak.svg and soak-memory.svg. Every option: bench/soak/config.ts (flags or
  * SOAK_* env). Progress on stderr.
  */
 import { execFileSync } from "node:child_process";
@@ -25,11 +25,13 @@ import { loadSoakConfig, type SoakConfig } from "./soak/config.js";
 import { FAULTS, type FaultContext } from "./soak/faults.js";
 import { rssBytes, startGpuWorker, type GpuWorker } from "./soak/gpu-workers.js";
 import { runPhase } from "./soak/phase.js";
-import { CHART_FILE, soakChart, soakMarkdown, type PhaseResult, type SoakRun } from "./soak/report.js";
+import { CHART_FILE, MEMORY_CHART_FILE, memoryChart, soakChart, soakMarkdown, type PhaseResult, type SoakRun } from "./soak/report.js";
 
 const HEARTBEAT_MS = 1_000;
 // Fixed-length lorem replies (every turn writes max_tokens) at the simulator's default latency.
 const SIM_FLAGS = ["--reply", "lorem", "--reply-length", "max"];
+/** How often the soak samples resident memory for its chart. */
+const MEMORY_SAMPLE_MS = 2_000;
 /** Memory at "start" is read this far into the soak. */
 const MEMORY_WARMUP_S = 10;
 const CreatedKey = z.object({ key: z.string() });
@@ -111,6 +113,9 @@ async function main(): Promise<void> {
       });
       let cpuStart = cpuNow();
       let cpuCores: SoakRun["soak"]["cpuCores"] = null;
+      const memorySeries: SoakRun["soak"]["memorySeries"] = [];
+      let sampler: NodeJS.Timeout | null = null;
+      const MB = 2 ** 20;
       const phase = await runPhase({
         ...common,
         name: "soak",
@@ -121,13 +126,19 @@ async function main(): Promise<void> {
         faultS: null,
         tailS: 0,
         // "Start" is after a warm-up: the first seconds grow workerd's heap by design (JIT, caches).
-        onLoadStart: () =>
-          void setTimeout(() => {
+        onLoadStart: () => {
+          const t0 = performance.now();
+          const sample = () => void memorySeries.push({ atS: (performance.now() - t0) / 1000, gatewayMb: gatewayRss() / MB, simulatorsMb: simRss() / MB });
+          sample();
+          sampler = setInterval(sample, MEMORY_SAMPLE_MS);
+          setTimeout(() => {
             cpuStart = cpuNow();
             memory.gatewayStart = gatewayRss();
             memory.simStart = simRss();
-          }, 1000 * MEMORY_WARMUP_S),
+          }, 1000 * MEMORY_WARMUP_S);
+        },
         onLoadEnd: () => {
+          if (sampler) clearInterval(sampler);
           memory.gatewayEnd = gatewayRss();
           memory.simEnd = simRss();
           const end = cpuNow();
@@ -135,7 +146,7 @@ async function main(): Promise<void> {
           if (measureCpu) cpuCores = { gateway: (end.gateway - cpuStart.gateway) / wall, simulators: (end.simulators - cpuStart.simulators) / wall, client: (end.client - cpuStart.client) / wall };
         },
       });
-      soak = { ...phase, gatewayMemory: memoryDelta(memory.gatewayStart, memory.gatewayEnd), simulatorMemory: memoryDelta(memory.simStart, memory.simEnd), cpuCores };
+      soak = { ...phase, gatewayMemory: memoryDelta(memory.gatewayStart, memory.gatewayEnd), simulatorMemory: memoryDelta(memory.simStart, memory.simEnd), cpuCores, memorySeries };
     }
 
     const faults: PhaseResult[] = [];
@@ -200,6 +211,7 @@ async function main(): Promise<void> {
     await mkdir(outDir, { recursive: true });
     await writeFile(path.join(outDir, "soak.json"), `${JSON.stringify(run, null, 2)}\n`);
     await writeFile(path.join(outDir, CHART_FILE), soakChart(run));
+    await writeFile(path.join(outDir, MEMORY_CHART_FILE), memoryChart(run.soak));
     await writeFile(path.join(outDir, "soak.md"), soakMarkdown(run));
     progress.log(`wrote ${path.relative(process.cwd(), outDir)}/soak.{json,md} and ${CHART_FILE}`);
   } finally {

@@ -2,11 +2,12 @@
  * The soak benchmark's results: their JSON shape, the Markdown summary (a soak table and one row
  * per fault) and the SVG chart. Pure: soak.ts writes what these return.
  */
-import { barChart } from "../lib/svg-chart.js";
+import { barChart, lineChart } from "../lib/svg-chart.js";
 import { fmt, markdownTable, type Column } from "../lib/markdown.js";
 import type { MemoryDelta, OutcomeCounts, Percentiles, Recovery, StorageCheck } from "./analysis.js";
 
 export const CHART_FILE = "soak.svg";
+export const MEMORY_CHART_FILE = "soak-memory.svg";
 
 /** One stretch of load with its judgement: the soak, or one fault of the matrix. */
 export interface PhaseResult {
@@ -34,6 +35,8 @@ export interface SoakRun {
     simulatorMemory: MemoryDelta;
     /** CPU used during the soak per second of it (1 = one core busy): workerd, the simulators, this client. */
     cpuCores: { gateway: number; simulators: number; client: number } | null;
+    /** Resident memory every few seconds of the soak: seconds in, MB. */
+    memorySeries: { atS: number; gatewayMb: number; simulatorsMb: number }[];
   };
   faults: PhaseResult[];
   durationS: number;
@@ -115,6 +118,19 @@ export function soakChart(run: SoakRun): string {
   });
 }
 
+/** workerd's and the simulators' resident memory over the soak. */
+export function memoryChart(soak: SoakRun["soak"]): string {
+  return lineChart({
+    title: `Resident memory during the soak (${soak.streams} streams)`,
+    xLabel: "seconds into the soak",
+    yLabel: "MB",
+    series: [
+      { name: "gateway (workerd)", points: soak.memorySeries.map((p) => ({ x: p.atS, y: p.gatewayMb })), emphasis: true },
+      { name: "simulators (sum)", points: soak.memorySeries.map((p) => ({ x: p.atS, y: p.simulatorsMb })) },
+    ],
+  });
+}
+
 export function soakMarkdown(run: SoakRun): string {
   const c = run.config;
   return `# Soak and fault matrix
@@ -135,6 +151,8 @@ with as many simultaneous requests as its concurrency limit: a refusal means a s
 ## Soak: ${run.soak.streams} concurrent streamed conversations for ${fmt(run.soak.durationS, 0)} s
 
 ${soakTable(run.soak)}
+
+![Resident memory during the soak](${MEMORY_CHART_FILE})
 
 ## Fault matrix: ${String(c.faultStreams)} streams, each fault for ${fmt(Number(c.faultSeconds), 0)} s
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { memoryDelta } from "../../bench/soak/analysis.js";
 import { loadSoakConfig } from "../../bench/soak/config.js";
-import { faultTable, soakChart, soakMarkdown, soakTable, type PhaseResult, type SoakRun } from "../../bench/soak/report.js";
+import { faultTable, memoryChart, soakChart, soakMarkdown, soakTable, type PhaseResult, type SoakRun } from "../../bench/soak/report.js";
 
 function phase(p: Partial<PhaseResult> & { name: string }): PhaseResult {
   return {
@@ -17,7 +17,7 @@ function phase(p: Partial<PhaseResult> & { name: string }): PhaseResult {
   };
 }
 
-const soak = { ...phase({ name: "soak", streams: 200, recovery: null }), gatewayMemory: memoryDelta(120 * 2 ** 20, 125 * 2 ** 20), simulatorMemory: memoryDelta(300 * 2 ** 20, 290 * 2 ** 20), cpuCores: { gateway: 0.98, simulators: 0.5, client: 0.4 } };
+const soak = { ...phase({ name: "soak", streams: 200, recovery: null }), gatewayMemory: memoryDelta(120 * 2 ** 20, 125 * 2 ** 20), simulatorMemory: memoryDelta(300 * 2 ** 20, 290 * 2 ** 20), cpuCores: { gateway: 0.98, simulators: 0.5, client: 0.4 }, memorySeries: [{ atS: 0, gatewayMb: 120, simulatorsMb: 300 }, { atS: 2, gatewayMb: 125, simulatorsMb: 290 }] };
 
 describe("soak report", () => {
   it("one fault row per fault, its cells in column order", () => {
@@ -62,6 +62,8 @@ describe("soak report", () => {
     expect(md).toContain("| worker killed | SIGKILL |");
     expect(md).toContain("| limiter failing | limiter down |");
     expect(md).toContain("![Turns by outcome](soak.svg)");
+    expect(md).toContain("![Resident memory during the soak](soak-memory.svg)");
+    expect(memoryChart(soak)).toContain("gateway (workerd)");
     const svg = soakChart(run);
     expect(svg.startsWith("<svg")).toBe(true);
     for (const name of ["soak", "worker killed", "limiter failing", "completed whole", "clean error", "broken"]) expect(svg).toContain(name);
