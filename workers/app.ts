@@ -27,15 +27,8 @@ import { adminEvalsRoutes } from "./routes/admin-evals.js";
 import { adminExportRoutes } from "./routes/admin-export.js";
 import { sessionRoutes } from "./web/session-routes.js";
 import { adminFaultsRoutes } from "./routes/admin-faults.js";
-import { withInjectableFaults } from "./faults/inject.js";
 
 const app = new Hono<AppEnv>();
-
-// Test-only fault injection (workers/faults/): off unless FAULT_INJECTION is "on"; off, it costs one var read.
-app.use(async (c, next) => {
-  if (c.env.FAULT_INJECTION === "on") c.env = withInjectableFaults(c.env);
-  await next();
-});
 
 app.use(async (c, next) => {
   c.set("requestId", newId("req"));

@@ -2,8 +2,9 @@
  * The gateway's side of test-only fault injection (fault-windows.ts): while a fault is open, every
  * D1 call of the request path (statements and batches, before they reach D1) or every call to a
  * rate limiter object rejects, as a D1 outage or an unreachable Durable Object does. The wrapped
- * bindings replace the real ones in the request's env only when FAULT_INJECTION is "on"; off (the
- * default, and every deployment), the one cost on the request path is reading that var.
+ * bindings replace the real ones in the request's env (workers/index.ts) only when FAULT_INJECTION
+ * is "on"; off (the default, and every deployment), the one cost on the request path is comparing
+ * that var.
  *
  * The open windows live in this isolate's memory: a local stack runs the gateway in one isolate,
  * which is all a test or benchmark needs. They are set through POST /admin/faults
