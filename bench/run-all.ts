@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark in sequence, each in its own process (progress streams through
  * on stderr), then bench/results/README.md linking every summary. Extra arguments go to no one;
- * tune each benchmark with its own env variables (OVERHEAD_*, CLUSTER_*, CALIBRATE_*).
+ * tune each benchmark with its own env variables (OVERHEAD_*, CLUSTER_*, CALIBRATE_*, SOAK_*).
  * Exits non-zero if any benchmark failed, after running the rest.
  */
 import { spawn } from "node:child_process";
@@ -29,6 +29,7 @@ const BENCHES: readonly Bench[] = [
   { name: "cluster", script: "bench/cluster.ts", args: [], summary: "routing policies in a discrete-event cluster simulation: TTFT, hit rate, imbalance vs load; routing decision cost" },
   { name: "calibrate", script: "bench/calibrate.ts", args: [], summary: "the cluster simulation against a real-time run of the same workload through the local stack" },
   { name: "limiter", script: "bench/limiter.ts", args: ["--samples", "1000"], summary: "the rate limiter Durable Object call on the critical path, in workerd" },
+  { name: "soak", script: "bench/soak.ts", args: [], summary: "200 streamed conversations for 60 s, then 32 streams through each fault (killed, hung, stalled, 500ing, malformed worker; client disconnects; D1 and limiter down): errors, lost or duplicated messages, leaked slots, memory, recovery" },
 ];
 
 function runScript(b: Bench): Promise<number> {

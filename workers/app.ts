@@ -27,6 +27,7 @@ import { adminEvalsRoutes } from "./routes/admin-evals.js";
 import { adminExportRoutes } from "./routes/admin-export.js";
 import { sessionRoutes } from "./web/session-routes.js";
 import { discordInteractionsRoutes } from "./routes/discord-interactions.js";
+import { adminFaultsRoutes } from "./routes/admin-faults.js";
 
 const app = new Hono<AppEnv>();
 
@@ -67,6 +68,7 @@ app.route("/admin/export", adminExportRoutes);
 app.route("/pool", poolRoutes);
 app.route("/admin/pool", adminPoolRoutes);
 app.route("/metrics", metricsRoutes);
+app.route("/admin/faults", adminFaultsRoutes);
 
 // A known path with a method it does not serve is a 405 with Allow, from the route table above.
 app.notFound(notFoundOrMethodNotAllowed(() => app.routes));

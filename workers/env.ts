@@ -90,4 +90,6 @@ export interface Env {
   END_USER_LIMIT_TOKENS_PER_DAY?: string;
   LIMIT_LEASE_TTL_SECONDS?: string;
   USAGE_FLUSH_INTERVAL_MS?: string;
+  /** Test-only fault injection (workers/faults/): "on" enables POST /admin/faults on loopback; "" (default) = off. */
+  FAULT_INJECTION?: string;
 }

@@ -66,9 +66,25 @@ export function serviceUnavailable(message: string, code: string, retryAfterSeco
   });
 }
 
-/** Turns any thrown value into a GatewayError; unknown errors become a 500 without internals. */
+// D1's own failures (the database unreachable, overloaded or reset), as workerd words them, also
+// when a query builder wraps them as their `cause`.
+const D1_UNAVAILABLE = /^(D1_ERROR|D1_EXEC_ERROR)\b|Network connection lost|D1 DB is overloaded/i;
+
+function isD1Unavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    if (D1_UNAVAILABLE.test(e.message)) return true;
+  }
+  return false;
+}
+
+/**
+ * Turns any thrown value into a GatewayError: a D1 outage is a 503 the client may retry (the turn
+ * that met it stored nothing: its batch is one transaction); other unknown errors a 500 without
+ * internals.
+ */
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
+  if (isD1Unavailable(err)) return serviceUnavailable("The database is temporarily unavailable; the request was not completed. Please retry shortly.", "storage_unavailable", 1);
   return new GatewayError({
     status: 500,
     type: "api_error",

@@ -5,6 +5,7 @@
 import app from "./app.js";
 import { refreshLeaderboard } from "./arena/leaderboard-store.js";
 import type { Env } from "./env.js";
+import { withInjectableFaults } from "./faults/inject.js";
 
 export { GpuPool } from "./pool/pool-do.js";
 export { GatewayMetrics } from "./metrics/metrics-do.js";
@@ -12,7 +13,9 @@ export { RateLimiter } from "./limits/rate-limiter-do.js";
 export { DiscordInteractionJob } from "./discord/interaction-job-do.js";
 
 export default {
-  fetch: app.fetch,
+  // Test-only fault injection (workers/faults/) swaps in failing D1 and limiter bindings; off (the
+  // default, FAULT_INJECTION = ""), a request pays one var comparison and no middleware.
+  fetch: (request, env, ctx) => app.fetch(request, env.FAULT_INJECTION === "on" ? withInjectableFaults(env) : env, ctx),
   async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
     ctx.waitUntil(refreshLeaderboard(env).then(() => undefined));
   },

@@ -80,9 +80,12 @@ describe("SettleQueue", () => {
     const send = vi.fn(async () => Promise.reject(new Error("down")));
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const a = q.settle("key:k", input("a"), send);
-    await vi.advanceTimersByTimeAsync(2_000);
+    // Tried for about 11 s (a limiter outage of a few seconds must not leak the slot), then given up.
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(send.mock.calls.length).toBeLessThan(10);
+    await vi.advanceTimersByTimeAsync(10_000);
     await expect(a).resolves.toBeUndefined();
-    expect(send).toHaveBeenCalledTimes(3);
+    expect(send).toHaveBeenCalledTimes(10);
     errors.mockRestore();
   });
 });

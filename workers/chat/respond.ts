@@ -59,7 +59,10 @@ export interface Reply {
 /** Names the GPU worker (or provider) that produced the first token, for operators and tests. */
 export const WORKER_HEADER = "x-altiplano-worker";
 
-const STORE_ATTEMPTS = 4;
+// About 12 s of retries (150 ms doubling, capped at 2 s): a D1 outage of a few seconds must not
+// lose a reply the client already has, nor leave its conversation locked for TURN_LOCK_MS
+// (bench/results/soak.md, "D1 failing").
+const STORE_ATTEMPTS = 10;
 const STORE_BACKOFF_MS = 150;
 const STORE_BACKOFF_CAP_MS = 2_000;
 

@@ -23,8 +23,12 @@ import type { SettleInput } from "./types.js";
 export const SETTLE_DELAY_MS = 5;
 /** How long a settling request watches a carried settlement before sending it again itself. */
 const CARRIED_PATIENCE_MS = 1_000;
-const SEND_ATTEMPTS = 3;
-const SEND_BACKOFF_MS = 50;
+// About 11 s of retries (100 ms doubling, capped at 2 s): a limiter unreachable for a few seconds
+// must not keep the slots of every request that ended meanwhile until their leases lapse
+// (LIMIT_LEASE_TTL_SECONDS; bench/results/soak.md, "limiter failing").
+const SEND_ATTEMPTS = 10;
+const SEND_BACKOFF_MS = 100;
+const SEND_BACKOFF_CAP_MS = 2_000;
 
 type EntryState = "queued" | "carried" | "done";
 
@@ -108,7 +112,7 @@ async function sendWithRetries(send: SendSettlements, settles: SettleInput[]): P
         console.error("rate limiter settle failed", { error: String(err) });
         return false;
       }
-      await sleep(backoffDelayMs({ attempt, baseMs: SEND_BACKOFF_MS, maxMs: 1_000 }));
+      await sleep(backoffDelayMs({ attempt, baseMs: SEND_BACKOFF_MS, maxMs: SEND_BACKOFF_CAP_MS }));
     }
   }
 }
