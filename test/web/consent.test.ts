@@ -73,11 +73,19 @@ describe("Share for training", () => {
     await context.close();
   });
 
-  it("works from the keyboard", async () => {
+  it("works from the keyboard, also when reached while the first answer is still being written", async () => {
     const { context, page } = await openPage(browser);
-    const id = await chatWithOneAnswer(page, "Keyboard only");
-    // Focus and key press in one step: the header may re-render between two separate calls.
-    await consentSwitch(page).press("Space");
+    await signIn(page, stack.url, stack.userKey);
+    await sendMessage(page, "Keyboard only");
+    // The switch appears with the new chat; a keyboard user moves to it while the answer streams.
+    await consentSwitch(page).focus();
+    await waitForAnswer(page);
+    // The chat is titled after its first answer; only then is sending done. Focus must not have
+    // been taken back to the message box (it was, and the Space below went into the box).
+    await page.getByRole("heading", { name: "Keyboard only" }).waitFor();
+    expect(await consentSwitch(page).evaluate((el) => el === document.activeElement)).toBe(true);
+    const id = await conversationIdOf(page);
+    await page.keyboard.press("Space");
     await expect.poll(() => consentOf(id), { timeout: 10_000 }).toBe(true);
     expect(await consentSwitch(page).isChecked()).toBe(true);
     await consentSwitch(page).press("Space");

@@ -26,10 +26,14 @@ export function Composer(props: {
     const content = text.trim();
     if (content === "" || props.busy) return;
     setText("");
+    const focusedAtSend = document.activeElement;
     const accepted = await props.onSend(content);
     // A refused message goes back in the box, unless something new was typed meanwhile.
     if (!accepted) setText((now) => (now === "" ? content : now));
-    boxRef.current?.focus();
+    // Back to the box for the next message, unless the visitor moved on during the answer (to the
+    // Share for training switch, say): a keyboard user's focus is never taken from under them.
+    const focusedNow = document.activeElement;
+    if (focusedNow === null || focusedNow === document.body || focusedNow === focusedAtSend) boxRef.current?.focus();
   };
 
   return (
