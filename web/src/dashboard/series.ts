@@ -1,0 +1,77 @@
+/**
+ * From history buckets (one per minute, or coarser, only for minutes that had traffic) to the
+ * aligned arrays uPlot draws: one x slot per step over the whole range, so a quiet stretch shows
+ * as zero requests — but as a gap for latencies, which have no value without requests. Pure; the
+ * table tests are in test/web/dashboard-series.test.ts.
+ */
+
+/** One line of a chart: its legend label, the CSS variable of its colour, one value per slot. */
+export interface ChartLine {
+  label: string;
+  colourVar: string;
+  values: Array<number | null>;
+  /** A light fill under the line (counts), or none (latencies). */
+  fill?: boolean;
+}
+
+export interface ChartSeries {
+  /** Slot starts, in seconds since the epoch (uPlot's time unit). */
+  x: number[];
+  lines: ChartLine[];
+}
+
+export interface SlotRange {
+  /** First slot's start, ms since the epoch, a multiple of stepMs. */
+  startMs: number;
+  stepMs: number;
+  count: number;
+}
+
+/**
+ * The `count` slots of `stepMs` that end with the one holding `nowMs`: the last hour is 60 slots
+ * of a minute, the current minute last.
+ */
+export function slotsEndingAt(nowMs: number, stepMs: number, count: number): SlotRange {
+  const current = Math.floor(nowMs / stepMs) * stepMs;
+  return { startMs: current - (count - 1) * stepMs, stepMs, count };
+}
+
+/** Slot starts in seconds, for uPlot's x. */
+export function slotSeconds(range: SlotRange): number[] {
+  return Array.from({ length: range.count }, (_, i) => (range.startMs + i * range.stepMs) / 1000);
+}
+
+/** How a missing slot reads: zero (a count: nothing happened) or a gap (a latency: no value). */
+export type Missing = "zero" | "gap";
+
+/**
+ * One value per slot from buckets that start at `startOf(bucket)` (ms): buckets outside the range
+ * are left out, two in one slot are added (counts) — latencies must not be added, so a caller
+ * passes coarser buckets only for counts — and slots without a bucket are 0 or null.
+ */
+export function alignToSlots<B>(buckets: readonly B[], range: SlotRange, startOf: (b: B) => number, value: (b: B) => number | null, missing: Missing): Array<number | null> {
+  const out: Array<number | null> = new Array<number | null>(range.count).fill(missing === "zero" ? 0 : null);
+  for (const bucket of buckets) {
+    const index = Math.floor((startOf(bucket) - range.startMs) / range.stepMs);
+    if (index < 0 || index >= range.count) continue;
+    const v = value(bucket);
+    if (v === null || !Number.isFinite(v)) continue;
+    const previous = out[index];
+    out[index] = previous === null || previous === undefined || missing === "gap" ? v : previous + v;
+  }
+  return out;
+}
+
+/** The sum of a line's values (nulls skipped): the totals the chart's summary states. */
+export function total(values: ReadonlyArray<number | null>): number {
+  let sum = 0;
+  for (const v of values) if (v !== null) sum += v;
+  return sum;
+}
+
+/** The largest value of a line, or null when it has none. */
+export function peak(values: ReadonlyArray<number | null>): number | null {
+  let max: number | null = null;
+  for (const v of values) if (v !== null && (max === null || v > max)) max = v;
+  return max;
+}
