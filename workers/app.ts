@@ -26,6 +26,8 @@ import { adminArenaRoutes, arenaRoutes, leaderboardRoutes } from "./routes/arena
 import { adminEvalsRoutes } from "./routes/admin-evals.js";
 import { adminExportRoutes } from "./routes/admin-export.js";
 import { sessionRoutes } from "./web/session-routes.js";
+import { adminDashboardRoutes } from "./routes/admin-dashboard.js";
+import { adminConversationsRoutes, adminFlagsRoutes } from "./routes/admin-moderation.js";
 
 const app = new Hono<AppEnv>();
 
@@ -61,6 +63,9 @@ app.route("/admin/usage", adminUsageRoutes);
 app.route("/admin/arena", adminArenaRoutes);
 app.route("/admin/evals", adminEvalsRoutes);
 app.route("/admin/export", adminExportRoutes);
+app.route("/admin/dashboard", adminDashboardRoutes);
+app.route("/admin/flags", adminFlagsRoutes);
+app.route("/admin/conversations", adminConversationsRoutes);
 app.route("/pool", poolRoutes);
 app.route("/admin/pool", adminPoolRoutes);
 app.route("/metrics", metricsRoutes);

@@ -75,4 +75,6 @@ export interface Env {
   END_USER_LIMIT_TOKENS_PER_DAY?: string;
   LIMIT_LEASE_TTL_SECONDS?: string;
   USAGE_FLUSH_INTERVAL_MS?: string;
+  /** Days of per-minute dashboard history kept in D1 (workers/metrics/history-config.ts, default 7). */
+  DASHBOARD_HISTORY_RETENTION_DAYS?: string;
 }

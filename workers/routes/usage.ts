@@ -93,7 +93,7 @@ export const adminUsageRoutes = new Hono<AppEnv>().use(requireRole("admin")).get
     start_date: startDay,
     end_date: endDay,
     totals: counts(read.totals),
-    data: read.rows.map((r) => ({ key_id: r.keyId, date: r.day, model: r.model, ...counts(r) })),
+    data: read.rows.map((r) => ({ key_id: r.keyId, key_name: r.keyName, date: r.day, model: r.model, ...counts(r) })),
     has_more: read.hasMore,
   };
   return c.json(body);
