@@ -65,7 +65,7 @@ describe("the dashboard page", () => {
     expect(await nav.getByRole("link", { name: "Dashboard" }).getAttribute("aria-current")).toBe("page");
     // Per model: both workers ready.
     const modelRow = page.locator('tr[data-model="vicuna-13b-v1.5"]');
-    expect(await modelRow.locator("td").first().textContent()).toBe("2");
+    expect(await modelRow.locator("td").first().textContent()).toBe("2 / 2");
 
     // A marker in the page's memory: gone if the page reloads.
     await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));

@@ -142,11 +142,13 @@ function ModelsTable({ models }: { models: PoolModel[] }) {
             <th scope="col" class="text">
               Model
             </th>
-            <th scope="col">Ready</th>
-            <th scope="col">Live</th>
+            <th scope="col">
+              <abbr title="Ready workers / live workers (ready, draining or cordoned)">Ready / live</abbr>
+            </th>
             <th scope="col">Desired</th>
-            <th scope="col">Running</th>
-            <th scope="col">Waiting</th>
+            <th scope="col">
+              <abbr title="Requests running / waiting, over the model's workers">Run / wait</abbr>
+            </th>
             <th scope="col">KV cache</th>
           </tr>
         </thead>
@@ -156,15 +158,17 @@ function ModelsTable({ models }: { models: PoolModel[] }) {
               <th scope="row" class="text">
                 {m.model}
               </th>
-              <td>{formatCount(m.ready_workers)}</td>
-              <td>{formatCount(m.live_workers)}</td>
+              <td>
+                {formatCount(m.ready_workers)} / {formatCount(m.live_workers)}
+              </td>
               <td class={m.desired_replicas > m.ready_workers ? "scale-up" : m.desired_replicas < m.ready_workers ? "scale-down" : undefined}>
                 {formatCount(m.desired_replicas)}
-                {m.desired_replicas > m.ready_workers && <span class="small"> (+{m.desired_replicas - m.ready_workers})</span>}
-                {m.desired_replicas < m.ready_workers && <span class="small"> (−{m.ready_workers - m.desired_replicas})</span>}
+                {m.desired_replicas > m.ready_workers && <span class="small delta"> (+{m.desired_replicas - m.ready_workers})</span>}
+                {m.desired_replicas < m.ready_workers && <span class="small delta"> (−{m.ready_workers - m.desired_replicas})</span>}
               </td>
-              <td>{formatCount(m.running)}</td>
-              <td>{formatCount(m.waiting)}</td>
+              <td>
+                {formatCount(m.running)} / {formatCount(m.waiting)}
+              </td>
               <td>{formatShare(m.kv_cache_usage)}</td>
             </tr>
           ))}

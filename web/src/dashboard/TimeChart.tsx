@@ -6,7 +6,8 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
-import type { ChartSeries } from "./series.js";
+import { formatClock } from "./format.js";
+import { COUNT_AXIS_STEPS, isolatedIndices, type ChartSeries } from "./series.js";
 
 export interface TimeChartProps {
   title: string;
@@ -15,6 +16,8 @@ export interface TimeChartProps {
   series: ChartSeries;
   /** Formats a value of the y axis and the legend. */
   formatValue: (value: number) => string;
+  /** A count: the y axis steps by whole numbers. */
+  integer?: boolean;
   /** The x range in seconds, so an empty stretch shows as empty rather than stretched data. */
   range: { start: number; end: number };
 }
@@ -46,7 +49,7 @@ function chartHeight(width: number): number {
   return width < NARROW_PX ? 170 : 210;
 }
 
-export function TimeChart({ title, summary, series, formatValue, range }: TimeChartProps) {
+export function TimeChart({ title, summary, series, formatValue, range, integer = false }: TimeChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const theme = useThemeVersion();
@@ -69,13 +72,20 @@ export function TimeChart({ title, summary, series, formatValue, range }: TimeCh
       legend: { show: true, live: true },
       cursor: { points: { size: 6 }, drag: { x: false, y: false } },
       axes: [
-        { stroke: axisColour, grid: { stroke: gridColour, width: 1 }, ticks: { stroke: gridColour, width: 1 }, font: "12px system-ui, sans-serif" },
+        {
+          stroke: axisColour,
+          grid: { stroke: gridColour, width: 1 },
+          ticks: { stroke: gridColour, width: 1 },
+          font: "12px system-ui, sans-serif",
+          values: (_u, splits) => splits.map((s) => formatClock(s * 1000)),
+        },
         {
           stroke: axisColour,
           grid: { stroke: gridColour, width: 1 },
           ticks: { stroke: gridColour, width: 1 },
           font: "12px system-ui, sans-serif",
           size: 56,
+          ...(integer ? { incrs: COUNT_AXIS_STEPS } : {}),
           values: (_u, splits) => splits.map(format),
         },
       ],
@@ -89,7 +99,8 @@ export function TimeChart({ title, summary, series, formatValue, range }: TimeCh
             width: 2,
             fill: line.fill ? `${colour}22` : undefined,
             spanGaps: false,
-            points: { show: false },
+            // Lines only; a value alone between gaps gets a dot, or it would not show at all.
+            points: { show: false, size: 6, fill: colour, stroke: colour, filter: (u: uPlot, i: number) => isolatedIndices(u.data[i] as Array<number | null>) },
             value: (_u: uPlot, v: number | null) => (v === null ? "—" : format(v)),
           } satisfies uPlot.Series;
         }),
@@ -110,7 +121,7 @@ export function TimeChart({ title, summary, series, formatValue, range }: TimeCh
       plot.current = null;
     };
     // A new set of lines or a new theme builds the chart again; new values only redraw it.
-  }, [theme, labels]);
+  }, [theme, labels, integer]);
 
   useEffect(() => {
     plot.current?.setData([series.x, ...series.lines.map((l) => l.values)] as uPlot.AlignedData);

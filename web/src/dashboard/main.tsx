@@ -3,6 +3,8 @@
  * admin key (exchanged for the session cookie, as on the chat page); any other key or a demo
  * visitor is told the page needs an admin key.
  */
+// First: uPlot reads navigator.language as it loads.
+import "./language-guard.js";
 import { render } from "preact";
 import "uplot/dist/uPlot.min.css";
 import "../styles/app.css";

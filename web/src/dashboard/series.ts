@@ -75,3 +75,21 @@ export function peak(values: ReadonlyArray<number | null>): number | null {
   for (const v of values) if (v !== null && (max === null || v > max)) max = v;
   return max;
 }
+
+/**
+ * Values with no value on either side: a line cannot show them (a minute of traffic between quiet
+ * ones), so the chart draws them as dots. Null when there are none, as uPlot's points filter takes.
+ */
+export function isolatedIndices(values: ReadonlyArray<number | null>): number[] | null {
+  const found: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] === null) continue;
+    const before = i === 0 ? null : values[i - 1];
+    const after = i === values.length - 1 ? null : values[i + 1];
+    if ((before === null || before === undefined) && (after === null || after === undefined)) found.push(i);
+  }
+  return found.length === 0 ? null : found;
+}
+
+/** Whole-number steps for a count axis, so it never reads "0, 0, 1, 1". */
+export const COUNT_AXIS_STEPS: number[] = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1_000, 2_000, 2_500, 5_000, 10_000, 20_000, 25_000, 50_000, 100_000, 200_000, 250_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000];
