@@ -4,8 +4,8 @@
  * object, rows past the retention are pruned, open minutes survive a restart, and
  * GET /admin/dashboard/history sums D1's minutes with the object's pending ones.
  */
-import { env, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
 import { DashboardHistory } from "../../wire/dashboard.js";
 import { readMinutes, writeMinutes } from "../../workers/db/metrics-minutes-store.js";
 import { GatewayMetrics, metricsStub } from "../../workers/metrics/metrics-do.js";
@@ -80,6 +80,23 @@ describe("the metrics object's per-minute history", () => {
     expect(await storedMinute(old)).toBeUndefined();
     expect(await storedMinute(kept)).toBeDefined();
     expect(await storedMinute(open!.start)).toBeDefined();
+  });
+
+  it("its alarm writes a minute to D1 once the minute has closed", async () => {
+    const stub = freshMetrics();
+    // The object runs in this isolate: a fake clock files the flush three minutes ago.
+    const flushedAt = minuteStart(Date.now()) - 3 * MINUTE_MS + 1_000;
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(flushedAt);
+      await stub.add(delta(6, "alarm-model"));
+    } finally {
+      vi.useRealTimers();
+    }
+    // The alarm was set for a time already past, so workerd may have run it by now; if not, run it.
+    await runDurableObjectAlarm(stub);
+    await vi.waitFor(async () => expect((await storedMinute(minuteStart(flushedAt)))?.models["alarm-model"]?.requests.complete).toBe(6), { timeout: 5_000 });
+    expect(await stub.pendingMinutes()).toEqual([]);
   });
 
   it("keeps minutes not yet in D1 across a restart", async () => {
