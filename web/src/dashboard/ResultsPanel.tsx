@@ -1,6 +1,7 @@
 /** What people and the judge say about the models: feedback counts, the latest eval run, the arena's top models. */
 import type { FeedbackCounts, Summary } from "./dashboard-schemas.js";
-import { formatCount, formatJudgeScore } from "./format.js";
+import { formatJudgeScore, formatInterval, formatPoints } from "../leaderboard/format.js";
+import { formatCount } from "./format.js";
 
 function Tally({ label, counts }: { label: string; counts: FeedbackCounts }) {
   return (
@@ -83,6 +84,7 @@ function ArenaResult({ arena }: { arena: NonNullable<Summary["arena"]> }) {
                 Model
               </th>
               <th scope="col">Rating</th>
+              <th scope="col">95 % interval</th>
               <th scope="col">Battles</th>
             </tr>
           </thead>
@@ -93,7 +95,8 @@ function ArenaResult({ arena }: { arena: NonNullable<Summary["arena"]> }) {
                 <th scope="row" class="text">
                   {m.model}
                 </th>
-                <td title={`${Math.round(m.rating_low)}–${Math.round(m.rating_high)}`}>{Math.round(m.rating)}</td>
+                <td>{formatPoints(m.rating)}</td>
+                <td>{formatInterval(m.rating_low, m.rating_high)}</td>
                 <td>{formatCount(m.battles)}</td>
               </tr>
             ))}

@@ -74,14 +74,3 @@ export function formatClock(epochMs: number, options: { seconds?: boolean } = {}
   const base = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
   return options.seconds === true ? `${base}:${pad(date.getSeconds())}` : base;
 }
-
-/** An eval score: the judge's mean rating (one decimal) or a win rate (a share). */
-export function formatJudgeScore(mode: "single" | "pairwise", score: number | null | undefined): string {
-  if (!finite(score)) return DASH;
-  return mode === "single" ? score.toFixed(1) : formatShare(score);
-}
-
-/** "1 request", "3 requests": a count with its noun. */
-export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${formatCount(count)} ${count === 1 ? singular : pluralForm}`;
-}

@@ -6,7 +6,7 @@
  */
 import type { DashboardHistory, DashboardRange, HistoryBucket } from "../../../wire/dashboard.js";
 import { formatCount, formatDuration } from "./format.js";
-import { alignToSlots, peak, total, type ChartSeries, type SlotRange } from "./series.js";
+import { alignToSlots, peak, slotSeconds, total, type ChartSeries, type SlotRange } from "./series.js";
 
 export interface TrafficCharts {
   requests: { series: ChartSeries; summary: string };
@@ -33,7 +33,7 @@ export function historySlots(history: Pick<DashboardHistory, "start" | "end" | "
 
 export function trafficCharts(history: DashboardHistory): TrafficCharts {
   const slots = historySlots(history);
-  const x = Array.from({ length: slots.count }, (_, i) => (slots.startMs + i * slots.stepMs) / 1000);
+  const x = slotSeconds(slots);
   const at = (b: HistoryBucket): number => b.start * 1000;
   const count = (pick: (b: HistoryBucket) => number) => alignToSlots(history.buckets, slots, at, pick, "zero");
   const latency = (pick: (b: HistoryBucket) => number | null) => alignToSlots(history.buckets, slots, at, pick, "gap");

@@ -1,7 +1,7 @@
 /**
- * From history buckets (one per minute, or coarser, only for minutes that had traffic) to the
- * aligned arrays uPlot draws: one x slot per step over the whole range, so a quiet stretch shows
- * as zero requests — but as a gap for latencies, which have no value without requests. Pure; the
+ * From history buckets to the aligned arrays uPlot draws: one x slot per step over the whole
+ * range (whether or not the gateway sent every bucket), a quiet stretch as zero requests — but as
+ * a gap for latencies, which have no value without requests. Pure; the
  * table tests are in test/web/dashboard-series.test.ts.
  */
 
@@ -25,15 +25,6 @@ export interface SlotRange {
   startMs: number;
   stepMs: number;
   count: number;
-}
-
-/**
- * The `count` slots of `stepMs` that end with the one holding `nowMs`: the last hour is 60 slots
- * of a minute, the current minute last.
- */
-export function slotsEndingAt(nowMs: number, stepMs: number, count: number): SlotRange {
-  const current = Math.floor(nowMs / stepMs) * stepMs;
-  return { startMs: current - (count - 1) * stepMs, stepMs, count };
 }
 
 /** Slot starts in seconds, for uPlot's x. */
