@@ -57,7 +57,7 @@ describe("the metrics object's per-minute history", () => {
     expect(await storedMinute(minute)).toBeUndefined();
     expect(await stub.pendingMinutes()).toHaveLength(1);
 
-    // Closed (plus the grace for a last late flush): written, and the object forgets it.
+    // Closed: written, and the object forgets it.
     expect(await stub.writeHistory(minute + MINUTE_MS + 5_000)).toBe(true);
     const stored = await storedMinute(minute);
     expect(stored?.models.m?.requests.complete).toBe(5);

@@ -26,8 +26,12 @@ import { emptyTotals, mergeTotalsInto, parseStoredTotals, Totals } from "./total
 
 /** Longest time flushed counts stay only in memory. */
 export const PERSIST_INTERVAL_MS = 5_000;
-/** After a minute ends, how long the alarm waits before writing it (a flush sent in its last second may still be arriving). */
-export const MINUTE_CLOSE_DELAY_MS = 2_000;
+/**
+ * The alarm that writes a minute is set this long after the minute ends, so an alarm that fires
+ * a little early still finds it closed. (A minute is complete once it has ended: a flush is filed
+ * under the minute it arrives in, never an earlier one.)
+ */
+export const MINUTE_WRITE_DELAY_MS = 1_000;
 /** Wait before retrying a failed history write to D1. */
 export const HISTORY_RETRY_MS = 10_000;
 
@@ -93,7 +97,7 @@ export class GatewayMetrics extends DurableObject<Env> {
     const now = Date.now();
     const written = await this.writeHistory(now);
     if (!written) await this.scheduleAlarm(now + HISTORY_RETRY_MS);
-    else if (this.minutes.size > 0) await this.scheduleAlarm(minuteStart(now) + MINUTE_MS + MINUTE_CLOSE_DELAY_MS);
+    else if (this.minutes.size > 0) await this.scheduleAlarm(minuteStart(now) + MINUTE_MS + MINUTE_WRITE_DELAY_MS);
   }
 
   /**
@@ -101,7 +105,7 @@ export class GatewayMetrics extends DurableObject<Env> {
    * written minutes here; false when D1 failed (they stay for a retry). The alarm calls it.
    */
   async writeHistory(now: number): Promise<boolean> {
-    const closed = closedMinuteStarts(this.minutes.keys(), now - MINUTE_CLOSE_DELAY_MS);
+    const closed = closedMinuteStarts(this.minutes.keys(), now);
     if (closed.length === 0) return true;
     const minutes = closed.map((start) => ({ start, totals: this.minutes.get(start)! }));
     try {
