@@ -4,6 +4,7 @@
  * around them. Unlike conversation-store.ts there is no owner filter: the route admits admins only.
  */
 import { z } from "zod";
+import { MessageStatus } from "../../wire/conversations.js";
 import { drizzle } from "drizzle-orm/d1";
 import { eq, getTableColumns } from "drizzle-orm";
 import { apiKeys, conversations, type ConversationRow } from "./schema.js";
@@ -17,7 +18,7 @@ const ModeratedMessageRow = z.object({
   seq: z.number().int(),
   role: z.enum(["user", "assistant"]),
   content: z.string(),
-  status: z.enum(["complete", "length", "cancelled", "failed"]).nullable(),
+  status: MessageStatus.nullable(),
   endUser: z.string(),
   createdAt: z.number().int(),
   up: Count,

@@ -13,7 +13,7 @@ import { requireRole } from "../auth/middleware.js";
 import { countFeedback } from "../db/feedback-store.js";
 import { readMinutes } from "../db/metrics-minutes-store.js";
 import { usageDay } from "../db/turn-store.js";
-import { readTopConsumers, type LedgerCounts } from "../db/usage-store.js";
+import { readTopConsumers } from "../db/usage-store.js";
 import type { Env } from "../env.js";
 import { parseWith } from "../http/json-body.js";
 import { getHistoryConfig } from "../metrics/history-config.js";
@@ -21,6 +21,7 @@ import { metricsStub } from "../metrics/metrics-do.js";
 import { historyView, rangeBounds, unionMinutes } from "../metrics/minute-history.js";
 import { poolStub } from "../pool/pool-do.js";
 import { modelJson } from "./admin-pool.js";
+import { usageCountsOf } from "./usage.js";
 
 /** Rows in each top-consumers list. */
 const TOP_CONSUMERS = 10;
@@ -30,24 +31,14 @@ const DAY_MS = 86_400_000;
 /** The summary's `week` window: today and the six UTC days before it. */
 const WEEK_DAYS = 7;
 
-function usageCounts(c: LedgerCounts) {
-  return {
-    requests: c.requests,
-    prompt_tokens: c.promptTokens,
-    completion_tokens: c.completionTokens,
-    total_tokens: c.promptTokens + c.completionTokens,
-    failures: c.failures,
-  };
-}
-
 async function usageWindow(env: Env, startDay: string, endDay: string): Promise<UsageWindow> {
   const top = await readTopConsumers(env.DB, { startDay, endDay, limit: TOP_CONSUMERS });
   return {
     start_date: startDay,
     end_date: endDay,
-    totals: usageCounts(top.totals),
-    top_keys: top.keys.map((row) => ({ key_id: row.keyId, key_name: row.keyName, ...usageCounts(row) })),
-    top_end_users: top.endUsers.map((row) => ({ key_id: row.keyId, key_name: row.keyName, user: row.endUser, ...usageCounts(row) })),
+    totals: usageCountsOf(top.totals),
+    top_keys: top.keys.map((row) => ({ key_id: row.keyId, key_name: row.keyName, ...usageCountsOf(row) })),
+    top_end_users: top.endUsers.map((row) => ({ key_id: row.keyId, key_name: row.keyName, user: row.endUser, ...usageCountsOf(row) })),
     active_keys: top.activeKeys,
     active_end_users: top.activeEndUsers,
   };
