@@ -7,10 +7,13 @@
  */
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import OpenAI from "openai";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
 import { launchBrowser, openPage, startWebStack } from "./browser.js";
+
+const MODEL = "vicuna-13b-v1.5";
 
 let stack: Stack;
 let browser: Browser;
@@ -108,5 +111,183 @@ describe("the dashboard page", () => {
     await page.getByLabel("API key").waitFor();
     expect(problems.errors).toEqual([]);
     await context.close();
+  });
+});
+
+/**
+ * Pixels of a chart's canvas drawn in the colour of its first line, in the canvas's top half: a
+ * line at zero (no traffic) lies along the bottom, so only values above zero reach it.
+ */
+async function linePixelsInTopHalf(page: Page, chart: string): Promise<number> {
+  return page.evaluate((name) => {
+    const box = document.querySelector<HTMLElement>(`.chart-box[data-chart="${name}"]`);
+    const canvas = box?.querySelector("canvas");
+    const colour = box?.dataset.colours?.split(" ")[0];
+    if (!box || !canvas || !colour) return -1;
+    const probe = document.createElement("canvas").getContext("2d")!;
+    probe.fillStyle = colour;
+    probe.fillRect(0, 0, 1, 1);
+    const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+    const ctx = canvas.getContext("2d")!;
+    const { data } = ctx.getImageData(0, 0, canvas.width, Math.floor(canvas.height / 2));
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3]! > 200 && Math.abs(data[i]! - r!) < 40 && Math.abs(data[i + 1]! - g!) < 40 && Math.abs(data[i + 2]! - b!) < 40) count++;
+    }
+    return count;
+  }, chart);
+}
+
+const summaryOf = (page: Page, title: string) => page.getByRole("figure", { name: title }).locator(".chart-summary");
+
+let trafficSent = false;
+
+/** Answers `count` short chat completions through the official SDK with the user key. */
+async function traffic(count: number): Promise<void> {
+  trafficSent = true;
+  const client = new OpenAI({ apiKey: stack.userKey, baseURL: `${stack.url}/v1`, maxRetries: 0 });
+  await Promise.all(
+    Array.from({ length: count }, (_, i) => client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: `Question ${i}: what grows in the Altiplano?` }], max_tokens: 24 })),
+  );
+}
+
+/** Some traffic for the tests that need charts with lines (when run alone, without the charts test). */
+async function someTraffic(): Promise<void> {
+  if (!trafficSent) await traffic(3);
+}
+
+describe("the dashboard's charts", () => {
+  it("draw nothing above zero before traffic, then the requests and tokens once answers were given", async () => {
+    const { page, problems, context } = await openPage(browser);
+    await signInToDashboard(page, opsKey);
+    const figures = page.getByRole("figure");
+    await summaryOf(page, "Requests by outcome").waitFor();
+    expect(await figures.evaluateAll((els) => els.map((el) => el.querySelector("figcaption")?.textContent))).toEqual([
+      "Requests by outcome",
+      "Tokens",
+      "Time to first token",
+      "Failovers",
+    ]);
+    expect(await page.locator(".chart canvas").count()).toBe(4);
+    expect(await summaryOf(page, "Requests by outcome").textContent()).toBe("Last hour: 0 answered, 0 cancelled, 0 failed, 0 refused (429 or 503).");
+    expect(await linePixelsInTopHalf(page, "requests-by-outcome")).toBe(0);
+    expect(await summaryOf(page, "Time to first token").textContent()).toBe("Last hour: no first tokens yet.");
+
+    await traffic(5);
+    // No reload: the page's next polls bring the traffic.
+    await expect.poll(() => summaryOf(page, "Requests by outcome").textContent(), { timeout: 30_000 }).toBe("Last hour: 5 answered, 0 cancelled, 0 failed, 0 refused (429 or 503).");
+    expect(await linePixelsInTopHalf(page, "requests-by-outcome")).toBeGreaterThan(20);
+    expect(await linePixelsInTopHalf(page, "tokens")).toBeGreaterThan(20);
+    expect(await summaryOf(page, "Time to first token").textContent()).toMatch(/^Last hour: 5 first tokens; per minute, p50 at most \d+ ms and p99 at most [\d.]+ m?s\.$/);
+    // p50 is drawn as a dot or line above zero too.
+    expect(await linePixelsInTopHalf(page, "time-to-first-token")).toBeGreaterThan(0);
+
+    // The last day: 5-minute steps, the same answers.
+    await page.getByRole("button", { name: "Last day" }).click();
+    await expect.poll(() => summaryOf(page, "Requests by outcome").textContent(), { timeout: 10_000 }).toBe("Last 24 hours: 5 answered, 0 cancelled, 0 failed, 0 refused (429 or 503).");
+    expect(await page.getByText("In 5-minute steps").count()).toBe(1);
+    await expect.poll(() => linePixelsInTopHalf(page, "requests-by-outcome")).toBeGreaterThan(20);
+    expect(problems.errors).toEqual([]);
+    await context.close();
+  });
+});
+
+describe("polling", () => {
+  it("asks for the pool at most every 2 s while visible, and not at all while the tab is hidden", async () => {
+    const { page, problems, context } = await openPage(browser);
+    await signInToDashboard(page, opsKey);
+    await workerCard(page, "sim-1").waitFor();
+    const poolCalls: number[] = [];
+    page.on("request", (req) => {
+      if (new URL(req.url()).pathname === "/admin/pool") poolCalls.push(Date.now());
+    });
+    await page.waitForTimeout(6_000);
+    expect(poolCalls.length).toBeGreaterThanOrEqual(1);
+    expect(poolCalls.length).toBeLessThanOrEqual(4);
+
+    const setHidden = (hidden: boolean) =>
+      page.evaluate((h) => {
+        Object.defineProperty(document, "hidden", { configurable: true, get: () => h });
+        Object.defineProperty(document, "visibilityState", { configurable: true, get: () => (h ? "hidden" : "visible") });
+        document.dispatchEvent(new Event("visibilitychange"));
+      }, hidden);
+    await setHidden(true);
+    // A call already on its way may still land; none starts after it.
+    await page.waitForTimeout(500);
+    const hiddenFrom = Date.now();
+    await page.waitForTimeout(5_000);
+    expect(poolCalls.filter((t) => t >= hiddenFrom)).toEqual([]);
+    const shownAt = Date.now();
+    await setHidden(false);
+    await expect.poll(() => poolCalls.filter((t) => t >= shownAt).length, { timeout: 5_000 }).toBeGreaterThanOrEqual(1);
+    expect(problems.errors).toEqual([]);
+    await context.close();
+  });
+});
+
+describe("on a phone", () => {
+  it("fits 375 px without sideways scrolling: cards in one column, charts drawn to the width", async () => {
+    await someTraffic();
+    const { page, problems, context } = await openPage(browser, { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+    await signInToDashboard(page, opsKey);
+    await workerCard(page, "sim-1").waitFor();
+    await expect.poll(() => linePixelsInTopHalf(page, "requests-by-outcome"), { timeout: 15_000 }).toBeGreaterThan(10);
+    const layout = await page.evaluate(() => ({
+      scroll: document.scrollingElement!.scrollWidth,
+      inner: innerWidth,
+      main: document.querySelector(".dash-main")!.scrollWidth,
+      mainClient: document.querySelector(".dash-main")!.clientWidth,
+      cards: Array.from(document.querySelectorAll(".worker-card")).map((c) => c.getBoundingClientRect()),
+      charts: Array.from(document.querySelectorAll(".chart canvas")).map((c) => c.getBoundingClientRect().right),
+    }));
+    expect(layout.scroll).toBeLessThanOrEqual(layout.inner);
+    expect(layout.main).toBeLessThanOrEqual(layout.mainClient);
+    expect(layout.cards).toHaveLength(2);
+    // One column: the second card under the first.
+    expect(layout.cards[1]!.top).toBeGreaterThanOrEqual(layout.cards[0]!.bottom);
+    expect(Math.max(...layout.cards.map((c) => c.right))).toBeLessThanOrEqual(375);
+    expect(layout.charts).toHaveLength(4);
+    for (const right of layout.charts) expect(right).toBeLessThanOrEqual(375);
+    // The page links, Dashboard among them, fit too.
+    const nav = await page.getByRole("navigation", { name: "Pages" }).evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+    expect(nav.scroll).toBeLessThanOrEqual(nav.client);
+    expect(problems.errors).toEqual([]);
+    await context.close();
+  });
+});
+
+describe("accessibility", () => {
+  it("has no serious or critical axe-core violations on the sign-in, the dashboard with traffic and an open confirmation, light and dark", async () => {
+    await someTraffic();
+    const axeSource = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+    const audit = async (page: Page, what: string): Promise<void> => {
+      await page.evaluate(axeSource);
+      const { passed, violations } = await page.evaluate(async () => {
+        type Rule = { id: string; impact: string | null; nodes: Array<{ target: unknown }> };
+        const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ passes: Rule[]; violations: Rule[] }> } }).axe;
+        const result = await axe.run(document, { resultTypes: ["violations"] });
+        return {
+          passed: result.passes.map((r) => r.id),
+          violations: result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)) })),
+        };
+      });
+      expect(passed).toEqual(expect.arrayContaining(["button-name", "color-contrast", "html-has-lang", "landmark-one-main"]));
+      expect({ what, violations: violations.filter((v) => v.impact === "serious" || v.impact === "critical") }).toEqual({ what, violations: [] });
+    };
+    for (const colorScheme of ["light", "dark"] as const) {
+      const { page, context } = await openPage(browser, { colorScheme });
+      await page.goto(`${stack.url}/dashboard`);
+      await page.getByLabel("API key").waitFor();
+      expect(await page.getByRole("button", { name: "Chat without a key" }).count()).toBe(0);
+      await audit(page, `sign-in (${colorScheme})`);
+      await signInToDashboard(page, opsKey);
+      await workerCard(page, "sim-1").waitFor();
+      await expect.poll(() => linePixelsInTopHalf(page, "requests-by-outcome"), { timeout: 15_000 }).toBeGreaterThan(10);
+      await audit(page, `dashboard (${colorScheme})`);
+      await workerCard(page, "sim-1").getByRole("button", { name: "Remove" }).click();
+      await audit(page, `confirm remove (${colorScheme})`);
+      await workerCard(page, "sim-1").getByRole("button", { name: "Cancel" }).click();
+      await context.close();
+    }
   });
 });
