@@ -11,7 +11,7 @@ import OpenAI from "openai";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
-import { launchBrowser, openPage, startWebStack } from "./browser.js";
+import { launchBrowser, maybeScreenshot, openPage, startWebStack } from "./browser.js";
 
 const MODEL = "vicuna-13b-v1.5";
 
@@ -289,5 +289,74 @@ describe("accessibility", () => {
       await workerCard(page, "sim-1").getByRole("button", { name: "Cancel" }).click();
       await context.close();
     }
+  });
+});
+
+/**
+ * The README's screenshots (WEB_SCREENSHOTS=1 only; CI leaves the tree clean): a few minutes of
+ * mixed traffic — a user key, a bot key's end users, a key held to 4 requests a minute (so some
+ * are refused), a worker answering 500s now and then (failovers), thumbs and flags — then the
+ * whole dashboard, desktop and 375 px.
+ */
+/** The page's whole height (its main part scrolls inside the window), to screenshot it at once. */
+async function fullHeight(page: Page): Promise<number> {
+  return Math.ceil(await page.evaluate(() => document.querySelector(".topbar")!.getBoundingClientRect().height + document.querySelector(".dash-main")!.scrollHeight));
+}
+
+describe.runIf(process.env.WEB_SCREENSHOTS === "1")("screenshots", () => {
+  it("saves docs/screenshots/dashboard.png and dashboard-mobile.png", { timeout: 420_000 }, async () => {
+    const post = async (key: string, path: string, body: unknown): Promise<Response> =>
+      fetch(`${stack.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const createKey = async (name: string, role: "user" | "bot", limits?: object): Promise<string> => {
+      const res = await post(stack.adminKey, "/admin/keys", { name, role, ...(limits ? { limits } : {}) });
+      return ((await res.json()) as { key: string }).key;
+    };
+    const botKey = await createKey("discord bot", "bot");
+    const trialKey = await createKey("trial key", "user", { requests_per_minute: 4 });
+    const ask = (key: string, extra: object = {}) =>
+      post(key, "/v1/chat/completions", { model: MODEL, messages: [{ role: "user", content: "Name a crop of the Altiplano." }], max_tokens: 48, ...extra }).then((r) => r.status);
+
+    // Feedback on a few stored answers.
+    for (const [i, feedback] of [{ rating: "up" }, { rating: "up" }, { rating: "up" }, { rating: "down" }, { rating: "down", flagged: true, comment: "made up a fact" }].entries()) {
+      const conversation = (await (await post(stack.userKey, "/v1/conversations", {})).json()) as { id: string };
+      const reply = await post(stack.userKey, `/v1/conversations/${conversation.id}/messages`, { content: `Question ${i} about quinoa` });
+      const messageId = reply.headers.get("x-message-id");
+      await reply.text();
+      if (messageId !== null) await post(stack.userKey, `/v1/conversations/${conversation.id}/messages/${messageId}/feedback`, feedback);
+    }
+
+    const users = ["discord:ana", "discord:bruno", "discord:carla", "discord:diego"];
+    const started = Date.now();
+    for (let round = 0; Date.now() - started < 200_000; round++) {
+      const wave = 1 + Math.round(3 + 3 * Math.sin(round / 6));
+      if (round % 15 === 5) await stack.sims[0]!.setFailure({ mode: "http-500", count: 2 });
+      await Promise.all([
+        ...Array.from({ length: wave }, () => ask(stack.userKey)),
+        ...users.slice(0, 1 + (round % users.length)).map((user) => ask(botKey, { user })),
+        ...(round % 4 === 0 ? [ask(trialKey), ask(trialKey), ask(trialKey)] : []),
+      ]);
+      await new Promise((r) => setTimeout(r, 2_500));
+    }
+
+    const { page, context } = await openPage(browser, { viewport: { width: 1280, height: 900 } });
+    await signInToDashboard(page, opsKey);
+    await workerCard(page, "sim-1").waitFor();
+    await page.getByRole("table", { name: "Keys by tokens used" }).waitFor();
+    await expect.poll(() => linePixelsInTopHalf(page, "requests-by-outcome"), { timeout: 15_000 }).toBeGreaterThan(20);
+    await page.setViewportSize({ width: 1280, height: await fullHeight(page) });
+    await page.waitForTimeout(500);
+    await maybeScreenshot(page, "dashboard");
+    await context.close();
+
+    const phone = await openPage(browser, { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+    await signInToDashboard(phone.page, opsKey);
+    await workerCard(phone.page, "sim-1").waitFor();
+    await expect.poll(() => linePixelsInTopHalf(phone.page, "requests-by-outcome"), { timeout: 15_000 }).toBeGreaterThan(10);
+    // The phone's shot ends under the second chart: the pool, the models and two charts show how it reads.
+    const secondChartBottom = await phone.page.evaluate(() => Math.ceil(document.querySelectorAll(".chart")[1]!.getBoundingClientRect().bottom + 12));
+    await phone.page.setViewportSize({ width: 375, height: secondChartBottom });
+    await phone.page.waitForTimeout(500);
+    await maybeScreenshot(phone.page, "dashboard-mobile");
+    await phone.context.close();
   });
 });

@@ -84,7 +84,8 @@ export function TimeChart({ title, summary, series, formatValue, range, integer 
           grid: { stroke: gridColour, width: 1 },
           ticks: { stroke: gridColour, width: 1 },
           font: "12px system-ui, sans-serif",
-          size: 56,
+          // Wide enough for the longest label ("1 250 ms"), at about 7 px a character of 12 px type.
+          size: (_u, values) => 16 + 7 * Math.max(3, ...(values ?? []).map((v) => String(v).length)),
           ...(integer ? { incrs: COUNT_AXIS_STEPS } : {}),
           values: (_u, splits) => splits.map(format),
         },
