@@ -1,7 +1,8 @@
 /**
  * Builds the web app into web/dist: `index.html` (the chat page), `share.html` (a shared
  * conversation, read-only), `arena.html` (two anonymous models side by side, and the vote) and
- * `leaderboard.html` (public), each loading its own hashed script and stylesheet from `/assets/`.
+ * `leaderboard.html` (public) and `dashboard.html` (operators: the GPU pool live, traffic charts,
+ * usage), each loading its own hashed script and stylesheet from `/assets/`.
  * The Worker serves these files (workers/web/pages.ts) with a strict CSP, so the HTML holds no
  * inline script or style. Deterministic: the same sources give the same bytes and names.
  *
@@ -23,6 +24,7 @@ const PAGES = {
   share: { entry: "src/share/main.tsx", html: "share.html", title: "Shared conversation · Altiplano" },
   arena: { entry: "src/arena/main.tsx", html: "arena.html", title: "Arena · Altiplano" },
   leaderboard: { entry: "src/leaderboard/main.tsx", html: "leaderboard.html", title: "Leaderboard · Altiplano" },
+  dashboard: { entry: "src/dashboard/main.tsx", html: "dashboard.html", title: "Dashboard · Altiplano" },
 } as const;
 export type PageName = keyof typeof PAGES;
 

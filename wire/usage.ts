@@ -53,7 +53,8 @@ export const UsageReport = z.object({
 });
 export type UsageReport = z.infer<typeof UsageReport>;
 
-export const AdminUsageRow = UsageRow.extend({ key_id: z.string() });
+/** key_name: the key's current name (null for the bootstrap admin key, which has no row). */
+export const AdminUsageRow = UsageRow.extend({ key_id: z.string(), key_name: z.string().nullable() });
 export type AdminUsageRow = z.infer<typeof AdminUsageRow>;
 
 /** `GET /admin/usage`: usage across keys (or one key), per key, day and model. */

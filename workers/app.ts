@@ -28,6 +28,8 @@ import { adminExportRoutes } from "./routes/admin-export.js";
 import { sessionRoutes } from "./web/session-routes.js";
 import { discordInteractionsRoutes } from "./routes/discord-interactions.js";
 import { adminFaultsRoutes } from "./routes/admin-faults.js";
+import { adminDashboardRoutes } from "./routes/admin-dashboard.js";
+import { adminConversationsRoutes, adminFlagsRoutes } from "./routes/admin-moderation.js";
 
 const app = new Hono<AppEnv>();
 
@@ -65,6 +67,9 @@ app.route("/admin/usage", adminUsageRoutes);
 app.route("/admin/arena", adminArenaRoutes);
 app.route("/admin/evals", adminEvalsRoutes);
 app.route("/admin/export", adminExportRoutes);
+app.route("/admin/dashboard", adminDashboardRoutes);
+app.route("/admin/flags", adminFlagsRoutes);
+app.route("/admin/conversations", adminConversationsRoutes);
 app.route("/pool", poolRoutes);
 app.route("/admin/pool", adminPoolRoutes);
 app.route("/metrics", metricsRoutes);

@@ -92,4 +92,6 @@ export interface Env {
   USAGE_FLUSH_INTERVAL_MS?: string;
   /** Test-only fault injection (workers/faults/): "on" enables POST /admin/faults on loopback; "" (default) = off. */
   FAULT_INJECTION?: string;
+  /** Days of per-minute dashboard history kept in D1 (workers/metrics/history-config.ts, default 7). */
+  DASHBOARD_HISTORY_RETENTION_DAYS?: string;
 }

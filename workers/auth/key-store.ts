@@ -59,8 +59,12 @@ export async function revokeApiKey(db: D1Database, id: string, now = Date.now())
 }
 
 /** Changes a key's limit overrides (JSON text, or null for the defaults) and/or its data-sharing default. */
-export async function updateApiKey(db: D1Database, id: string, change: { limits?: string | null; dataSharing?: boolean }): Promise<ApiKeyRow | undefined> {
-  if (change.limits === undefined && change.dataSharing === undefined) return getApiKey(db, id);
+export async function updateApiKey(
+  db: D1Database,
+  id: string,
+  change: { name?: string; limits?: string | null; dataSharing?: boolean },
+): Promise<ApiKeyRow | undefined> {
+  if (change.name === undefined && change.limits === undefined && change.dataSharing === undefined) return getApiKey(db, id);
   const rows = await drizzle(db).update(apiKeys).set(change).where(eq(apiKeys.id, id)).returning();
   return rows[0];
 }

@@ -72,3 +72,27 @@ export async function setFeedback(
   const row = results[3]?.results[0] as (Omit<MessageFeedbackRow, "flagged"> & { flagged: number }) | undefined;
   return { kind: "ok", row: row ? { ...row, flagged: row.flagged !== 0 } : null };
 }
+
+/** Feedback rows counted by kind: thumbs up, thumbs down, flagged (a row may be both rated and flagged). */
+export interface FeedbackTally {
+  up: number;
+  down: number;
+  flagged: number;
+}
+
+/** Every feedback row counted, and those changed since `since` (Unix ms), in one query. */
+export async function countFeedback(db: D1Database, since: number): Promise<{ total: FeedbackTally; recent: FeedbackTally }> {
+  const row = await db
+    .prepare(
+      `SELECT COALESCE(SUM(rating = 'up'), 0) AS up, COALESCE(SUM(rating = 'down'), 0) AS down, COALESCE(SUM(flagged), 0) AS flagged,
+         COALESCE(SUM(rating = 'up' AND updated_at >= ?1), 0) AS recentUp, COALESCE(SUM(rating = 'down' AND updated_at >= ?1), 0) AS recentDown,
+         COALESCE(SUM(flagged = 1 AND updated_at >= ?1), 0) AS recentFlagged
+       FROM message_feedback`,
+    )
+    .bind(since)
+    .first<Record<"up" | "down" | "flagged" | "recentUp" | "recentDown" | "recentFlagged", number>>();
+  return {
+    total: { up: row?.up ?? 0, down: row?.down ?? 0, flagged: row?.flagged ?? 0 },
+    recent: { up: row?.recentUp ?? 0, down: row?.recentDown ?? 0, flagged: row?.recentFlagged ?? 0 },
+  };
+}

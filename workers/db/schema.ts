@@ -148,7 +148,11 @@ export const messageFeedback = sqliteTable(
     comment: text("comment"),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.messageId, t.endUser] })],
+  (t) => [
+    primaryKey({ columns: [t.messageId, t.endUser] }),
+    // Moderation lists flagged messages newest first (workers/db/moderation-store.ts).
+    index("message_feedback_flagged").on(t.flagged, t.updatedAt),
+  ],
 );
 
 /**
@@ -274,6 +278,18 @@ export const evalRuns = sqliteTable(
   },
   (t) => [index("eval_runs_created").on(t.createdAt)],
 );
+
+/**
+ * The dashboard's traffic history: one row per closed minute, written by the GatewayMetrics object
+ * (workers/metrics/metrics-do.ts) from the counters every isolate flushes, never per request.
+ * Rows older than DASHBOARD_HISTORY_RETENTION_DAYS are deleted by the same writer.
+ */
+export const metricsMinutes = sqliteTable("metrics_minutes", {
+  /** Unix milliseconds, a whole minute. */
+  minuteStart: integer("minute_start").primaryKey(),
+  /** That minute's counters (workers/metrics/totals.ts Totals) as JSON. */
+  totals: text("totals").notNull(),
+});
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type ConversationRow = typeof conversations.$inferSelect;

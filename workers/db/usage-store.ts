@@ -23,7 +23,8 @@ const Counts = z.object({
 });
 export type LedgerCounts = z.infer<typeof Counts>;
 
-const LedgerRow = Counts.extend({ keyId: z.string(), day: z.string(), model: z.string() });
+/** keyName is null only for a key id with no row (the bootstrap admin key). */
+const LedgerRow = Counts.extend({ keyId: z.string(), keyName: z.string().nullable(), day: z.string(), model: z.string() });
 export type LedgerRow = z.infer<typeof LedgerRow>;
 
 export interface UsageRead {
@@ -60,8 +61,8 @@ export async function readUsage(db: D1Database, input: { filter: UsageFilter; li
   const [rows, totals, onDay] = await db.batch([
     db
       .prepare(
-        `SELECT key_id AS keyId, day, model, ${SUMS} FROM usage_daily WHERE ${range.sql}
-         GROUP BY key_id, day, model ORDER BY day, key_id, model LIMIT ?`,
+        `SELECT key_id AS keyId, (SELECT name FROM api_keys WHERE id = key_id) AS keyName, day, model, ${SUMS}
+         FROM usage_daily WHERE ${range.sql} GROUP BY key_id, day, model ORDER BY day, key_id, model LIMIT ?`,
       )
       .bind(...range.values, input.limit + 1),
     db.prepare(`SELECT ${SUMS} FROM usage_daily WHERE ${range.sql}`).bind(...range.values),
@@ -75,5 +76,52 @@ export async function readUsage(db: D1Database, input: { filter: UsageFilter; li
     hasMore: parsedRows.length > input.limit,
     totals: parsedTotals,
     tokensOnDay: dayTotals.promptTokens + dayTotals.completionTokens,
+  };
+}
+
+const TopKeyRow = Counts.extend({ keyId: z.string(), keyName: z.string().nullable() });
+const TopEndUserRow = TopKeyRow.extend({ endUser: z.string() });
+const Activity = Counts.extend({ activeKeys: z.coerce.number(), activeEndUsers: z.coerce.number() });
+
+export interface TopConsumers {
+  totals: LedgerCounts;
+  /** By prompt + completion tokens, most first. */
+  keys: z.infer<typeof TopKeyRow>[];
+  /** End users ('' excluded: that is the key itself), by tokens, most first. */
+  endUsers: z.infer<typeof TopEndUserRow>[];
+  activeKeys: number;
+  activeEndUsers: number;
+}
+
+/** The heaviest keys and end users over inclusive UTC days, in one D1 batch. */
+export async function readTopConsumers(db: D1Database, input: { startDay: string; endDay: string; limit: number }): Promise<TopConsumers> {
+  const days = [input.startDay, input.endDay] as const;
+  const tokens = "SUM(prompt_tokens) + SUM(completion_tokens)";
+  const keyName = "(SELECT name FROM api_keys WHERE id = key_id) AS keyName";
+  const [keys, endUsers, activity] = await db.batch([
+    db
+      .prepare(`SELECT key_id AS keyId, ${keyName}, ${SUMS} FROM usage_daily WHERE day >= ?1 AND day <= ?2 GROUP BY key_id ORDER BY ${tokens} DESC, key_id LIMIT ?3`)
+      .bind(...days, input.limit),
+    db
+      .prepare(
+        `SELECT key_id AS keyId, ${keyName}, end_user AS endUser, ${SUMS} FROM usage_daily WHERE day >= ?1 AND day <= ?2 AND end_user <> ''
+         GROUP BY key_id, end_user ORDER BY ${tokens} DESC, key_id, end_user LIMIT ?3`,
+      )
+      .bind(...days, input.limit),
+    db
+      .prepare(
+        `SELECT ${SUMS}, COUNT(DISTINCT key_id) AS activeKeys,
+           COUNT(DISTINCT CASE WHEN end_user <> '' THEN key_id || char(0) || end_user END) AS activeEndUsers
+         FROM usage_daily WHERE day >= ?1 AND day <= ?2`,
+      )
+      .bind(...days),
+  ]);
+  const { activeKeys, activeEndUsers, ...totals } = Activity.parse(activity?.results[0] ?? {});
+  return {
+    totals,
+    keys: z.array(TopKeyRow).parse(keys?.results ?? []),
+    endUsers: z.array(TopEndUserRow).parse(endUsers?.results ?? []),
+    activeKeys,
+    activeEndUsers,
   };
 }

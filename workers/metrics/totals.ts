@@ -53,6 +53,18 @@ export const StoredTotals = Totals.extend({
   models: z.record(z.string(), ModelTotals.extend({ ttft: Histogram.catch(() => emptyHistogram(TTFT_BUCKETS_SECONDS)) })),
 });
 
+/** Totals stored as JSON text (the metrics object's row, a history minute), or null when unreadable. */
+export function parseStoredTotals(text: string): Totals | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const parsed = StoredTotals.safeParse(json);
+  return parsed.success ? parsed.data : null;
+}
+
 /** What the counters read from one finished generation (a GenerationResult has these fields). */
 export interface GenerationSummary {
   status: Outcome;

@@ -8,6 +8,7 @@ import { UserQuery, ListQuery } from "../routes/conversations.js";
 import { AdminUsageQuery, UsageQuery } from "../routes/usage-query.js";
 import { EvalsListQuery } from "../routes/admin-evals.js";
 import { ExportQuery } from "../routes/admin-export.js";
+import { DashboardHistoryQuery, FlagListQuery } from "../../wire/dashboard.js";
 import type { ComponentName } from "./schemas.js";
 
 /** Who may call: an API key (any role), an admin key, the pool token, the metrics token or an admin key, or anyone. */
@@ -66,6 +67,10 @@ export const OPERATIONS: readonly OperationSpec[] = [
   {
     method: "get", path: "/arena", summary: "The web app: the arena page (two anonymous answers side by side, and the vote).", tag: "web", access: "public",
     success: [{ status: 200, description: "The arena page.", body: "html" }],
+  },
+  {
+    method: "get", path: "/dashboard", summary: "The web app: the operator dashboard (admin sign-in; it reads `/admin/pool` and `/admin/dashboard/*`).", tag: "web", access: "public",
+    success: [{ status: 200, description: "The dashboard page.", body: "html" }],
   },
   {
     method: "get", path: "/leaderboard", summary: "The web app: the public leaderboard page (it reads `/v1/leaderboard`).", tag: "web", access: "public",
@@ -290,9 +295,9 @@ export const OPERATIONS: readonly OperationSpec[] = [
     errors: [404],
   },
   {
-    method: "patch", path: "/admin/keys/{id}", summary: "Change a key's limit overrides.", tag: "admin", access: "admin",
+    method: "patch", path: "/admin/keys/{id}", summary: "Rename a key, change its limit overrides or its data-sharing default.", tag: "admin", access: "admin",
     params: [KEY_ID], body: "PatchKeyRequest",
-    success: [{ status: 200, description: "The key with its new limits.", body: "ApiKey" }],
+    success: [{ status: 200, description: "The key as changed.", body: "ApiKey" }],
     errors: [400, 404, 413, 415],
   },
   {
@@ -306,6 +311,34 @@ export const OPERATIONS: readonly OperationSpec[] = [
     query: AdminUsageQuery,
     success: [{ status: 200, description: "The usage report.", body: "AdminUsageReport" }],
     errors: [400],
+  },
+  {
+    method: "get", path: "/admin/dashboard/history", summary: "Traffic over the last hour (1-minute buckets) or day (5-minute buckets): requests by outcome, refusals, tokens, failovers, time to first token p50/p99.", tag: "dashboard", access: "admin",
+    query: DashboardHistoryQuery,
+    success: [{ status: 200, description: "Contiguous buckets, oldest first; the last one is still open.", body: "DashboardHistory" }],
+    errors: [400],
+  },
+  {
+    method: "get", path: "/admin/dashboard/summary", summary: "Per model ready workers and desired replicas; usage and top keys and end users today and over 7 days; feedback counts; the latest eval run; the arena's top rows.", tag: "dashboard", access: "admin",
+    success: [{ status: 200, description: "The summary.", body: "DashboardSummary" }],
+  },
+  {
+    method: "get", path: "/admin/flags", summary: "Flagged assistant messages, newest flag first, each with the messages around it and the key and end user it belongs to.", tag: "moderation", access: "admin",
+    query: FlagListQuery,
+    success: [{ status: 200, description: "A page of flagged messages; pass `next_cursor` as `cursor` for the next.", body: "FlagList" }],
+    errors: [400],
+  },
+  {
+    method: "get", path: "/admin/conversations/{id}", summary: "Any key's conversation, with its key and every end user's feedback per message (moderation).", tag: "moderation", access: "admin",
+    params: [CONVERSATION_ID],
+    success: [{ status: 200, description: "The conversation and its messages.", body: "AdminConversation" }],
+    errors: [404],
+  },
+  {
+    method: "delete", path: "/admin/conversations/{id}", summary: "Delete any key's conversation with its messages, feedback and share (moderation).", tag: "moderation", access: "admin",
+    params: [CONVERSATION_ID],
+    success: [{ status: 200, description: "Deleted; its owner now gets 404.", body: "ConversationDeleted" }],
+    errors: [404],
   },
   {
     method: "get", path: "/admin/pool", summary: "GPU pool workers and desired replicas per model.", tag: "pool", access: "admin",

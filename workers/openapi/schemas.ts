@@ -35,6 +35,7 @@ import {
 import { ChatCompletionChunkSchema, ChatCompletionSchema, ErrorBodySchema, ModelCardSchema, ModelListSchema, type SameShape } from "../../wire/openai.js";
 import { AdminPool, AdminPoolWorker, AdminPoolWorkerDeleted } from "../../wire/pool-admin.js";
 import { AdminUsageReport, ScopeLimits, UsageReport } from "../../wire/usage.js";
+import { AdminConversation, DashboardHistory, DashboardSummary, FlagList } from "../../wire/dashboard.js";
 import { LimitsBody } from "../limits/config.js";
 import { CreateKeyBody, PatchKeyBody, type keyView } from "../routes/admin-keys.js";
 import { SignInBody, type SessionView } from "../web/session-routes.js";
@@ -118,6 +119,10 @@ export const COMPONENT_SCHEMAS = {
   AdminPool,
   AdminPoolWorker,
   AdminPoolWorkerDeleted,
+  DashboardHistory,
+  DashboardSummary,
+  FlagList,
+  AdminConversation,
   Heartbeat,
   HeartbeatReply,
 } satisfies Record<string, z.ZodType>;

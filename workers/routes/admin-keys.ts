@@ -1,4 +1,4 @@
-/** Admin API for keys: create (plaintext shown once), list, change limits, revoke. Admin role only. */
+/** Admin API for keys: create (plaintext shown once), list, rename, change limits, revoke. Admin role only. */
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env.js";
@@ -22,12 +22,14 @@ export const CreateKeyBody = z
 
 export const PatchKeyBody = z
   .object({
+    /** A new name (shown in listings and /admin/usage); the key itself does not change. */
+    name: z.string().trim().min(1).max(128).optional(),
     /** Merged into the key's overrides field by field; null clears every override. */
     limits: LimitsBody.nullable().optional(),
     data_sharing: z.boolean().optional(),
   })
   .strict()
-  .refine((b) => b.limits !== undefined || b.data_sharing !== undefined, { message: "give limits, data_sharing or both" });
+  .refine((b) => b.name !== undefined || b.limits !== undefined || b.data_sharing !== undefined, { message: "give name, limits or data_sharing" });
 
 /** A key as the admin API shows it: never the hash, never the plaintext. */
 export function keyView(env: Env, row: ApiKeyRow) {
@@ -71,6 +73,7 @@ export const adminKeysRoutes = new Hono<AppEnv>()
     const current = await getApiKey(c.env.DB, id);
     if (!current) throw notFound(`No API key with id '${id}'.`);
     const row = await updateApiKey(c.env.DB, id, {
+      ...(body.name === undefined ? {} : { name: body.name }),
       ...(body.limits === undefined ? {} : { limits: body.limits === null ? null : patchStoredLimits(current.limits, body.limits) }),
       ...(body.data_sharing === undefined ? {} : { dataSharing: body.data_sharing }),
     });

@@ -39,7 +39,8 @@ function workerJson(worker: PoolWorker, now: number): AdminPoolWorker {
   };
 }
 
-function modelJson(replicas: ModelReplicas): AdminPoolModel {
+/** One model's replica recommendation as the admin API shows it. */
+export function modelJson(replicas: ModelReplicas): AdminPoolModel {
   return {
     model: replicas.model,
     ready_workers: replicas.readyWorkers,

@@ -25,7 +25,8 @@ import { AdminUsageQuery, resolveDateRange, UsageQuery } from "./usage-query.js"
 /** Rows one caller can have in a range: days × models; far above any real deployment's models. */
 const CALLER_ROW_LIMIT = 50_000;
 
-function counts(c: LedgerCounts): UsageCounts {
+/** Ledger counts as the usage APIs (and the dashboard summary) show them. */
+export function usageCountsOf(c: LedgerCounts): UsageCounts {
   return {
     requests: c.requests,
     prompt_tokens: c.promptTokens,
@@ -67,13 +68,13 @@ export const usageRoutes = new Hono<AppEnv>().get("/", async (c) => {
     user: endUser,
     start_date: startDay,
     end_date: endDay,
-    totals: counts(read.totals),
+    totals: usageCountsOf(read.totals),
     today: {
       tokens_used: read.tokensOnDay,
       tokens_remaining: scopeLimits.tokens_per_day === null ? null : Math.max(0, scopeLimits.tokens_per_day - read.tokensOnDay),
     },
     limits: caller.role === "bot" && endUser === null ? { ...keyLimits, end_user: endUserLimits } : scopeLimits,
-    data: read.rows.map((r) => ({ date: r.day, model: r.model, ...counts(r) })),
+    data: read.rows.map((r) => ({ date: r.day, model: r.model, ...usageCountsOf(r) })),
   };
   return c.json(body);
 });
@@ -92,8 +93,8 @@ export const adminUsageRoutes = new Hono<AppEnv>().use(requireRole("admin")).get
     key_id: query.key_id ?? null,
     start_date: startDay,
     end_date: endDay,
-    totals: counts(read.totals),
-    data: read.rows.map((r) => ({ key_id: r.keyId, date: r.day, model: r.model, ...counts(r) })),
+    totals: usageCountsOf(read.totals),
+    data: read.rows.map((r) => ({ key_id: r.keyId, key_name: r.keyName, date: r.day, model: r.model, ...usageCountsOf(r) })),
     has_more: read.hasMore,
   };
   return c.json(body);

@@ -61,4 +61,5 @@ export const pageRoutes = new Hono<AppEnv>()
   .get("/share/:id", (c) => fromAssets(c, "/share.html", PAGE_CACHE))
   .get("/arena", (c) => fromAssets(c, "/arena.html", PAGE_CACHE))
   .get("/leaderboard", (c) => fromAssets(c, "/leaderboard.html", PAGE_CACHE))
+  .get("/dashboard", (c) => fromAssets(c, "/dashboard.html", PAGE_CACHE))
   .get("/assets/*", (c) => fromAssets(c, new URL(c.req.url).pathname, HASHED_FILE_CACHE));

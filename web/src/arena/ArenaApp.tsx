@@ -25,7 +25,7 @@ export function ArenaApp({ session, onSignOut, onSignedOut }: SignedInProps) {
     <div class="app">
       <header class="topbar with-nav">
         <h1 class="brand">Altiplano</h1>
-        <PageNav current="arena" />
+        <PageNav current="arena" admin={session.kind === "key" && session.role === "admin"} />
         <span class="who muted small" title={who}>
           {who}
         </span>

@@ -58,7 +58,7 @@ export function ChatApp({ session, onSignOut, onSignedOut }: { session: SessionV
           <MenuIcon />
         </button>
         <h1 class="brand">Altiplano</h1>
-        <PageNav current="chat" />
+        <PageNav current="chat" admin={session.kind === "key" && session.role === "admin"} />
         <span class="who muted small" title={who}>
           {who}
         </span>

@@ -20,7 +20,18 @@ export interface SignedInProps {
   onSignedOut: () => void;
 }
 
-export function SessionGate({ lead, signInExtra, children }: { lead?: string; signInExtra?: ComponentChildren; children: (props: SignedInProps) => ComponentChildren }) {
+export function SessionGate({
+  lead,
+  signInExtra,
+  offerDemo = true,
+  children,
+}: {
+  lead?: string;
+  signInExtra?: ComponentChildren;
+  /** Whether the form offers the public demo when it runs (not on the operators' dashboard). */
+  offerDemo?: boolean;
+  children: (props: SignedInProps) => ComponentChildren;
+}) {
   const [state, setState] = useState<State>({ kind: "loading" });
 
   const load = useCallback((notice: string | null) => {
@@ -49,7 +60,7 @@ export function SessionGate({ lead, signInExtra, children }: { lead?: string; si
   const { session } = state;
   if (!session.signed_in) {
     return (
-      <SignIn demo={session.demo} notice={state.notice} lead={lead} onSignedIn={(s) => setState({ kind: "ready", session: s, notice: null })}>
+      <SignIn demo={offerDemo && session.demo} notice={state.notice} lead={lead} onSignedIn={(s) => setState({ kind: "ready", session: s, notice: null })}>
         {signInExtra}
       </SignIn>
     );
